@@ -1,0 +1,65 @@
+/**
+ * The fabric's trace vocabulary (a discriminated union on `type`, in the
+ * style of XState's inspection events). Upper layers add their own events
+ * to the same trace; `explain` reads a TLP's story from these records.
+ */
+import type { AddressType, Outcome, TlpType } from '../pcie/tlp.ts';
+
+/** What a node did with a TLP on one hop. */
+export type HopDecision =
+  | 'issue'
+  | 'up'
+  | 'down'
+  | 'p2p-direct'
+  | 'redirect-up'
+  | 'upstream-forward'
+  | 'reflect-down'
+  | 'alias'
+  | 'translate'
+  | 'decode';
+
+export interface TlpIssuedEvent {
+  readonly type: 'tlp.issued';
+  readonly tlp: number;
+  readonly kind: TlpType;
+  /** Issuing function id, or "host". */
+  readonly by: string;
+  readonly requester: string;
+  readonly address: number;
+  readonly length: number;
+  readonly data: number;
+  readonly at: AddressType;
+}
+
+export interface TlpHopEvent {
+  readonly type: 'tlp.hop';
+  readonly tlp: number;
+  /** Node that decided. */
+  readonly node: string;
+  readonly decision: HopDecision;
+  readonly rule: string;
+  /** Next node, when the TLP moves on. */
+  readonly next: string;
+  readonly note?: string;
+}
+
+export interface TlpEndedEvent {
+  readonly type: 'tlp.ended';
+  readonly tlp: number;
+  readonly kind: TlpType;
+  readonly node: string;
+  readonly outcome: Outcome;
+  readonly reason: string;
+  readonly rule: string;
+  readonly faultCode: number | null;
+  /** Name of what consumed it (memory region, "dev.bar0", interrupt), when delivered. */
+  readonly target: string | null;
+}
+
+export type FabricEvent = TlpIssuedEvent | TlpHopEvent | TlpEndedEvent;
+
+/** The part of a trace a layer writes to: enabled flag plus emit (DESIGN.md §1: one check when off). */
+export interface TraceWriter<E> {
+  readonly enabled: boolean;
+  emit(event: E): number;
+}

@@ -1,0 +1,267 @@
+/**
+ * The fabric runtime: compiled from an immutable FabricConfig into plain
+ * mutable nodes (DESIGN.md §1), it moves TLPs hop by hop as kernel events
+ * and ends each one exactly once.
+ */
+import type { Kernel } from '../sim/kernel.ts';
+import { formatRid, type RequesterId } from '../pcie/bdf.ts';
+import { RangeIndex, rangesOverlap, formatRange } from '../pcie/range.ts';
+import { OUTCOMES, Tlp, type Outcome, type TlpInit } from '../pcie/tlp.ts';
+import { DeviceNode } from './device.ts';
+import { enumerate, type EnumeratedFunction, type Enumeration } from './enumerate.ts';
+import type { FabricEvent, HopDecision, TraceWriter } from './events.ts';
+import { PciFunction, type Bar } from './function.ts';
+import type { EndTarget, FabricCore, Node } from './node.ts';
+import { PciBridgeNode, PortNode, SwitchUpstreamNode } from './ports.ts';
+import { RootComplex, type MemoryRegion } from './root-complex.ts';
+import { TopologyError, type FabricConfig } from './topology.ts';
+
+export type IssueInit = Omit<TlpInit, 'requesterId' | 'request'> & { requesterId?: RequesterId };
+
+export type EndListener = (tlp: Tlp) => void;
+
+const TRACE_OFF: TraceWriter<FabricEvent> = { enabled: false, emit: () => 0 };
+
+export class FabricError extends Error {
+  readonly code = 'FABRIC_USAGE';
+}
+
+export class Fabric implements FabricCore {
+  readonly maxHops = 64;
+  readonly root: RootComplex;
+  readonly functions = new Map<string, PciFunction>();
+  readonly byRid = new Map<RequesterId, PciFunction>();
+  readonly memory: readonly MemoryRegion[];
+  /** Terminal outcomes so far, by kind. */
+  readonly counts: Record<Outcome, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
+  private readonly bars = new RangeIndex<Bar>();
+  private readonly endListeners: EndListener[] = [];
+  private nextTlpId = 1;
+  private inFlightCount = 0;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly enumeration: Enumeration,
+    config: FabricConfig,
+    readonly trace: TraceWriter<FabricEvent> = TRACE_OFF,
+  ) {
+    this.root = new RootComplex(this, config.rootBus);
+    this.build(enumeration, config);
+    this.memory = config.memory.map((m) => ({ kind: 'memory', name: m.name, base: m.base, size: m.size }));
+    for (const region of this.memory) this.addMemory(region);
+  }
+
+  /** TLPs issued and not yet ended. */
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  fn(id: string): PciFunction {
+    const fn = this.functions.get(id);
+    if (fn === undefined) throw new FabricError(`no device '${id}' in this fabric`);
+    return fn;
+  }
+
+  /** The BAR holding a bus address, if any. */
+  barAt(address: number): Bar | undefined {
+    return this.bars.find(address);
+  }
+
+  onEnd(listener: EndListener): () => void {
+    this.endListeners.push(listener);
+    return () => void this.endListeners.splice(this.endListeners.indexOf(listener), 1);
+  }
+
+  /** Function `fnId` puts a TLP on the fabric now; `requesterId` defaults to its own (else forged). */
+  issue(fnId: string | PciFunction, init: IssueInit): Tlp {
+    const fn = typeof fnId === 'string' ? this.fn(fnId) : fnId;
+    const tlp = this.newTlp({ ...init, requesterId: init.requesterId ?? fn.rid });
+    tlp.issuer = fn.node;
+    this.traceIssue(tlp, fn.id);
+    const node = fn.node;
+    if (node instanceof DeviceNode) node.emit(tlp, fn);
+    else if (node.up !== null) this.send(tlp, node, node.up, 'issue', 'a bridge function issues upstream');
+    else this.end(tlp, 'unsupported-request', 'no-link', node, 'the issuing function has no upstream link');
+    return tlp;
+  }
+
+  /** The host (a CPU, requester 00:00.0) issues a TLP now: MMIO by address, configuration by ID. */
+  hostIssue(init: Omit<IssueInit, 'requesterId'>): Tlp {
+    const tlp = this.newTlp({ ...init, requesterId: this.root.rid });
+    tlp.issuer = this.root;
+    this.traceIssue(tlp, 'host');
+    this.root.receive(tlp, null);
+    return tlp;
+  }
+
+  // FabricCore: called by nodes on the hot path.
+
+  send(tlp: Tlp, from: Node, to: Node, decision: HopDecision, rule: string): void {
+    if (this.trace.enabled) this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node: from.name, decision, rule, next: to.name });
+    tlp.from = from;
+    this.kernel.schedule(from.latencyTo(to), to, tlp);
+  }
+
+  note(tlp: Tlp, at: Node | string, decision: HopDecision, rule: string, detail?: string): void {
+    if (this.trace.enabled) {
+      const node = typeof at === 'string' ? at : at.name;
+      this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node, decision, rule, next: '', ...(detail === undefined ? {} : { note: detail }) });
+    }
+  }
+
+  end(tlp: Tlp, outcome: Outcome, reason: string, at: Node | string, rule: string, target: EndTarget | null = null, faultCode: number | null = null): void {
+    if (tlp.outcome !== null) {
+      throw new FabricError(`${tlp.label} ended twice: ${tlp.outcome} (${tlp.reason}) and then ${outcome} (${reason})`);
+    }
+    tlp.outcome = outcome;
+    tlp.reason = reason;
+    tlp.decidedAt = typeof at === 'string' ? at : at.name;
+    tlp.rule = rule;
+    tlp.target = target;
+    tlp.faultCode = faultCode;
+    tlp.endedAt = this.kernel.now;
+    this.counts[outcome]++;
+    this.inFlightCount--;
+    if (this.trace.enabled) {
+      this.trace.emit({
+        type: 'tlp.ended',
+        tlp: tlp.id,
+        kind: tlp.type,
+        node: tlp.decidedAt,
+        outcome,
+        reason,
+        rule,
+        faultCode,
+        target: target === null ? null : target.name,
+      });
+    }
+    for (const listener of this.endListeners) listener(tlp);
+  }
+
+  deliverToBar(tlp: Tlp, bar: Bar, at: Node, rule: string): void {
+    if (tlp.type === 'MemWr') return this.end(tlp, 'delivered', 'bar', at, rule, bar);
+    this.end(tlp, 'completed', 'bar', at, rule, bar);
+    this.answer(tlp, bar.fn.rid, bar.fn.node, bar.fn);
+  }
+
+  deliverToMemory(tlp: Tlp, region: EndTarget, root: Node): void {
+    const rule = 'root complex: host memory';
+    if (tlp.type === 'MemWr') return this.end(tlp, 'delivered', 'memory', root, rule, region);
+    this.end(tlp, 'completed', 'memory', root, rule, region);
+    this.answer(tlp, this.root.rid, this.root, null);
+  }
+
+  deliverConfig(tlp: Tlp, fn: PciFunction, at: Node): void {
+    const size = tlp.length === 1 || tlp.length === 2 ? tlp.length : 4;
+    const rule = 'PCIe 6.0 §7.2: configuration request to its target function';
+    if (tlp.type === 'CfgWr') {
+      fn.config.write(tlp.address, size, tlp.data);
+      return this.end(tlp, 'delivered', 'config', at, rule, fn);
+    }
+    const value = fn.config.read(tlp.address, size);
+    this.end(tlp, 'completed', 'config', at, rule, fn);
+    this.answer(tlp, fn.rid, fn.node, fn, value);
+  }
+
+  deliverCompletion(tlp: Tlp, fn: PciFunction, at: Node): void {
+    this.end(tlp, 'delivered', 'completion', at, 'PCIe 6.0 §2.2.9: completion delivered to its requester', fn);
+  }
+
+  /** Sends the completion for a served read from its completer back towards the requester. */
+  private answer(request: Tlp, completer: RequesterId, node: Node, fn: PciFunction | null, data = 0): void {
+    const cpl = this.newTlp({ type: 'CplD', requesterId: completer, targetId: request.requesterId, request, data, length: request.length });
+    cpl.issuer = node;
+    if (this.trace.enabled) this.traceIssue(cpl, fn === null ? 'host' : fn.id);
+    if (node === this.root) this.root.routeById(cpl);
+    else if (node instanceof DeviceNode) node.emit(cpl, fn!);
+    else this.send(cpl, node, node.up!, 'up', 'PCIe 6.0 §2.2.9: completions are routed by requester ID');
+  }
+
+  private newTlp(init: TlpInit): Tlp {
+    this.inFlightCount++;
+    return new Tlp(this.nextTlpId++, init);
+  }
+
+  private traceIssue(tlp: Tlp, by: string): void {
+    if (!this.trace.enabled) return;
+    this.trace.emit({
+      type: 'tlp.issued',
+      tlp: tlp.id,
+      kind: tlp.type,
+      by,
+      requester: formatRid(tlp.requesterId),
+      address: tlp.address,
+      length: tlp.length,
+      data: tlp.data,
+      at: tlp.at,
+    });
+  }
+
+  private addMemory(region: MemoryRegion): void {
+    for (const [range, bar] of this.bars.entries()) {
+      if (rangesOverlap(range, region)) {
+        throw new TopologyError('OVERLAPPING_MEMORY', `memory '${region.name}' ${formatRange(region)} overlaps ${bar.name} ${formatRange(range)}`, region.name);
+      }
+    }
+    try {
+      this.root.memory.add(region, region);
+    } catch {
+      throw new TopologyError('OVERLAPPING_MEMORY', `memory '${region.name}' ${formatRange(region)} overlaps another memory region`, region.name);
+    }
+  }
+
+  /** Creates runtime functions and nodes, then wires each node below its parent. */
+  private build(enumeration: Enumeration, config: FabricConfig): void {
+    const slotOf = (e: EnumeratedFunction) => `${e.parent?.config.id ?? ''}/${e.bus}/${e.device}`;
+    const slotSizes = new Map<string, number>();
+    for (const e of enumeration.scanOrder) slotSizes.set(slotOf(e), (slotSizes.get(slotOf(e)) ?? 0) + 1);
+
+    const nodeOf = new Map<string, Node>();
+    const placed: { node: Node; parent: EnumeratedFunction | null }[] = [];
+    const packages = new Map<string, DeviceNode>();
+    for (const e of enumeration.scanOrder) {
+      const fn = new PciFunction(e, config.domain, slotSizes.get(slotOf(e))! > 1);
+      this.functions.set(fn.id, fn);
+      this.byRid.set(fn.rid, fn);
+      for (const bar of fn.bars) this.bars.add(bar, bar);
+      const latency = e.config.latency ?? config.hopLatency;
+      let node: Node | undefined;
+      if (fn.kind === 'root-port' || fn.kind === 'switch-downstream') node = new PortNode(fn, this, latency);
+      else if (fn.kind === 'switch-upstream') node = new SwitchUpstreamNode(fn, this, latency);
+      else if (fn.kind === 'pcie-pci-bridge') node = new PciBridgeNode(fn, this, latency);
+      else {
+        node = packages.get(slotOf(e));
+        if (node === undefined) {
+          node = new DeviceNode(fn.id, this, latency);
+          packages.set(slotOf(e), node as DeviceNode);
+          placed.push({ node, parent: e.parent });
+        }
+        (node as DeviceNode).functions.push(fn);
+      }
+      if (!(node instanceof DeviceNode)) placed.push({ node, parent: e.parent });
+      fn.node = node;
+      nodeOf.set(fn.id, node);
+    }
+
+    for (const { node, parent: parentFn } of placed) {
+      const parent = parentFn === null ? this.root : nodeOf.get(parentFn.config.id)!;
+      if (parent === this.root) {
+        if (node instanceof PortNode) this.root.attachPort(node);
+        else this.root.attachDevice(node as DeviceNode);
+      } else if (parent instanceof SwitchUpstreamNode) {
+        parent.attach(node as PortNode);
+      } else if (parent instanceof PciBridgeNode) {
+        parent.attach(node as DeviceNode);
+      } else {
+        const port = parent as PortNode;
+        port.down = node;
+        node.up = port;
+      }
+    }
+  }
+}
+
+/** Enumerates and compiles a fabric configuration (an immer value or any plain object). */
+export function compileFabric(config: FabricConfig, kernel: Kernel, trace?: TraceWriter<FabricEvent>): Fabric {
+  return new Fabric(kernel, enumerate(config), config, trace);
+}

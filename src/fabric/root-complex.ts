@@ -1,0 +1,151 @@
+/**
+ * The root complex: the host bridge (00:00.0) with its root ports and
+ * RCiEPs. A memory request arriving from below is handed to the
+ * `HostBridge` — the IOMMU and interrupt hardware plug in there — which ends
+ * it or calls `decode` with the (translated) address: host memory, a
+ * platform target (the x86 interrupt window, an ARM MSI doorbell) or a BAR
+ * below a root port, reached peer-to-peer through the root complex.
+ */
+import { busOf, requesterId } from '../pcie/bdf.ts';
+import { RangeIndex, type AddressRange } from '../pcie/range.ts';
+import type { Tlp } from '../pcie/tlp.ts';
+import type { DeviceNode } from './device.ts';
+import { Node, type EndTarget, type FabricCore } from './node.ts';
+import type { PeerBus, PortNode } from './ports.ts';
+import { ROUTE } from './routing-rules.ts';
+
+export interface MemoryRegion extends EndTarget, AddressRange {
+  readonly kind: 'memory';
+}
+
+/** Something the root complex decodes that is neither memory nor a BAR. */
+export interface AddressTarget extends EndTarget {
+  /** Takes the request (at its decoded address) and must end it. */
+  accept(tlp: Tlp, address: number, root: RootComplex): void;
+}
+
+/** What the host does with a memory request from below before decoding it. */
+export interface HostBridge {
+  readonly name: string;
+  /** Must end the TLP or call `root.decode` with the address to decode. */
+  upstreamRequest(tlp: Tlp, root: RootComplex): void;
+}
+
+/** No IOMMU: the bus address is the host-physical address. */
+export const DIRECT_DECODE: HostBridge = {
+  name: 'no-iommu',
+  upstreamRequest(tlp, root) {
+    root.decode(tlp, tlp.address, 'no IOMMU: the bus address is decoded as a host-physical address');
+  },
+};
+
+/** The host as a requester and as the consumer of completions it asked for. */
+export const HOST: EndTarget = { name: 'host' };
+
+export class RootComplex extends Node implements PeerBus {
+  readonly rid: number;
+  readonly memory = new RangeIndex<MemoryRegion>();
+  readonly platform = new RangeIndex<AddressTarget>();
+  hostBridge: HostBridge = DIRECT_DECODE;
+  private readonly decodeDown = new RangeIndex<Node>();
+  private readonly byBus: (Node | undefined)[] = new Array(256);
+  private readonly byRootRid = new Map<number, Node>();
+
+  constructor(
+    core: FabricCore,
+    readonly rootBus: number,
+  ) {
+    super('root-complex', core, 0);
+    this.rid = requesterId(rootBus, 0, 0);
+  }
+
+  attachPort(port: PortNode): void {
+    port.up = this;
+    port.peers = this;
+    const { memory, prefetchable } = port.fn.windows;
+    if (memory) this.decodeDown.add(memory, port);
+    if (prefetchable) this.decodeDown.add(prefetchable, port);
+    for (const bar of port.fn.bars) this.decodeDown.add(bar, port);
+    const buses = port.fn.buses!;
+    for (let bus = buses.secondary; bus <= buses.subordinate; bus++) this.byBus[bus] = port;
+    this.byRootRid.set(port.fn.rid, port);
+  }
+
+  attachDevice(device: DeviceNode): void {
+    device.up = this;
+    for (const fn of device.functions) {
+      for (const bar of fn.bars) this.decodeDown.add(bar, device);
+      this.byRootRid.set(fn.rid, device);
+    }
+  }
+
+  peerFor(address: number): Node | undefined {
+    return this.decodeDown.find(address);
+  }
+
+  peerForRid(rid: number): Node | undefined {
+    return busOf(rid) === this.rootBus ? this.byRootRid.get(rid) : this.byBus[busOf(rid)];
+  }
+
+  receive(tlp: Tlp, from: Node | null): void {
+    if (from === null) return this.fromHost(tlp);
+    switch (tlp.type) {
+      case 'MemRd':
+      case 'MemWr':
+        return this.hostBridge.upstreamRequest(tlp, this);
+      case 'CfgRd':
+      case 'CfgWr':
+        return this.core.end(tlp, 'unsupported-request', 'config-from-below', this, ROUTE.configFromBelow);
+      case 'Cpl':
+      case 'CplD':
+        if (tlp.targetId === this.rid) return this.core.end(tlp, 'delivered', 'completion', this, ROUTE.hostDelivery, HOST);
+        return this.routeById(tlp);
+      case 'Msg':
+        if (tlp.routing === 'by-id' && tlp.targetId !== this.rid) return this.routeById(tlp);
+        return this.core.end(tlp, 'delivered', 'message', this, ROUTE.message, HOST);
+    }
+  }
+
+  /**
+   * Decodes a host-physical address for a request from below (after any
+   * translation) and takes the request there.
+   */
+  decode(tlp: Tlp, address: number, why: string): void {
+    tlp.address = address;
+    const region = this.memory.find(address);
+    if (region !== undefined) {
+      this.core.note(tlp, this, 'decode', why, region.name);
+      return this.core.deliverToMemory(tlp, region, this);
+    }
+    const target = this.platform.find(address);
+    if (target !== undefined) {
+      this.core.note(tlp, this, 'decode', why, target.name);
+      return target.accept(tlp, address, this);
+    }
+    const node = this.decodeDown.find(address);
+    if (node !== undefined) {
+      this.core.note(tlp, this, 'decode', why, node.name);
+      return this.core.send(tlp, this, node, 'down', ROUTE.rootP2p);
+    }
+    this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.rootNoTarget);
+  }
+
+  /** Sends a completion or ID-routed message down towards its target. */
+  routeById(tlp: Tlp): void {
+    const node = this.peerForRid(tlp.targetId);
+    if (node === undefined) return this.core.end(tlp, 'unsupported-request', 'no-function', this, ROUTE.noId);
+    this.core.send(tlp, this, node, 'down', ROUTE.completion);
+  }
+
+  /** A request the host (a CPU) issues: MMIO by address, configuration by ID. */
+  private fromHost(tlp: Tlp): void {
+    if (tlp.type === 'MemRd' || tlp.type === 'MemWr') {
+      const region = this.memory.find(tlp.address);
+      if (region !== undefined) return this.core.deliverToMemory(tlp, region, this);
+      const node = this.decodeDown.find(tlp.address);
+      if (node !== undefined) return this.core.send(tlp, this, node, 'down', ROUTE.down);
+      return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.rootNoTarget);
+    }
+    this.routeById(tlp);
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * The topology model: what a machine's PCIe hierarchy is made of, as
+ * immutable configuration. Every PCI function is one entry; the tree comes
+ * from `parent` (absent: the function sits on the root bus, beside the host
+ * bridge). `compileFabric` turns this into mutable runtime nodes.
+ */
+import type { AcsCapability } from '../pcie/acs.ts';
+import type { AddressRange } from '../pcie/range.ts';
+
+export type FunctionKind =
+  | 'root-port'
+  | 'switch-upstream'
+  | 'switch-downstream'
+  | 'pcie-pci-bridge'
+  | 'pci-device'
+  | 'endpoint'
+  | 'rciep';
+
+export const FUNCTION_KINDS: readonly FunctionKind[] = [
+  'root-port',
+  'switch-upstream',
+  'switch-downstream',
+  'pcie-pci-bridge',
+  'pci-device',
+  'endpoint',
+  'rciep',
+];
+
+/** Type 1 (bridge) functions: they have a secondary bus and windows. */
+export function isBridgeKind(kind: FunctionKind): boolean {
+  return kind === 'root-port' || kind === 'switch-upstream' || kind === 'switch-downstream' || kind === 'pcie-pci-bridge';
+}
+
+/** Ports whose downstream side is a PCIe link and that enforce ACS on what comes up it (§6.12.1.1). */
+export function isDownstreamPortKind(kind: FunctionKind): boolean {
+  return kind === 'root-port' || kind === 'switch-downstream';
+}
+
+export interface BarConfig {
+  /** Bytes; a power of two, at least 16 (PCIe Base 6.0 §7.5.1.2.1). */
+  readonly size: number;
+  /** Pinned bus address; otherwise assigned by enumeration. */
+  readonly at?: number;
+  readonly prefetch?: boolean;
+  readonly bits?: 32 | 64;
+}
+
+export interface BusRange {
+  readonly secondary: number;
+  readonly subordinate: number;
+}
+
+export interface FunctionConfig {
+  readonly id: string;
+  readonly kind: FunctionKind;
+  /** Id of the bridge above; absent for root ports and RCiEPs (root bus). */
+  readonly parent?: string;
+  /** Pinned bus/device/function; partially pinned fields are not supported. */
+  readonly bdf?: { readonly bus: number; readonly device: number; readonly fn: number };
+  /**
+   * Functions sharing a `package` are one multifunction device (one device
+   * number, functions in list order). Endpoint functions below the same PCIe
+   * port always share one: a link carries one device.
+   */
+  readonly package?: string;
+  readonly bars?: readonly BarConfig[];
+  /** The ACS extended capability; absent = the function has none. */
+  readonly acs?: AcsCapability;
+  /** Bridges: pinned bus range (importing a real machine); otherwise enumerated. */
+  readonly buses?: BusRange;
+  /** Bridges: pinned memory windows (importing a real machine). */
+  readonly windows?: { readonly memory?: AddressRange | null; readonly prefetchable?: AddressRange | null };
+  /** PCI vendor/device IDs (and class code), for device-specific quirks. */
+  readonly ids?: { readonly vendor: number; readonly device: number; readonly class?: number };
+  /** ns for the link (or internal bus) to the parent; default: the fabric's hop latency. */
+  readonly latency?: number;
+  /** Egress-vector port number (switch DPs: Link Capabilities Port Number); default: device number. */
+  readonly portNumber?: number;
+}
+
+export interface MemoryRegionConfig {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+}
+
+export interface FabricConfig {
+  /** PCI segment; printed in BDFs. */
+  readonly domain: number;
+  readonly rootBus: number;
+  readonly functions: readonly FunctionConfig[];
+  /** Default latency of every link and internal bus hop, ns. */
+  readonly hopLatency: number;
+  /** Pool for non-prefetchable (and 32-bit) BARs: below 4 GiB, clear of the 0xFEE0_0000 MSI window. */
+  readonly mmio32: AddressRange;
+  /** Pool for 64-bit prefetchable BARs. */
+  readonly mmio64: AddressRange;
+  /** Host memory regions, decoded by the root complex. */
+  readonly memory: readonly MemoryRegionConfig[];
+}
+
+export const DEFAULT_FABRIC: Omit<FabricConfig, 'functions' | 'memory'> = {
+  domain: 0,
+  rootBus: 0,
+  hopLatency: 100,
+  mmio32: { base: 0xc000_0000, size: 0x3ec0_0000 }, // 0xC000_0000..0xFEBF_FFFF
+  mmio64: { base: 0x40_0000_0000, size: 0x40_0000_0000 },
+};
+
+/** A topology that cannot exist: names the function and the field at fault. */
+export class TopologyError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** Id of the function (or memory region) at fault. */
+    readonly subject: string,
+    /** Field of that entry, e.g. "bdf" or "bars.0.at". */
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'TopologyError';
+  }
+}

@@ -1,0 +1,60 @@
+/** Test helpers: small fabrics built from terse function lists. */
+import { Kernel } from '../../src/sim/kernel.ts';
+import { Trace } from '../../src/sim/trace.ts';
+import { acsMask, type AcsFlag } from '../../src/pcie/acs.ts';
+import { compileFabric, type Fabric, type IssueInit } from '../../src/fabric/fabric.ts';
+import { DEFAULT_FABRIC, type FabricConfig, type FunctionConfig } from '../../src/fabric/topology.ts';
+import type { FabricEvent } from '../../src/fabric/events.ts';
+import type { Tlp } from '../../src/pcie/tlp.ts';
+
+export function acs(ctl: AcsFlag[], cap: AcsFlag[] = ['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT'], egressVector = 0) {
+  return { cap: acsMask(cap), ctl: acsMask(ctl), egressVector };
+}
+
+export function fabricConfig(functions: FunctionConfig[], extra: Partial<FabricConfig> = {}): FabricConfig {
+  return { ...DEFAULT_FABRIC, functions, memory: [{ name: 'ram', base: 0, size: 0x8000_0000 }], ...extra };
+}
+
+export interface TestFabric {
+  kernel: Kernel;
+  fabric: Fabric;
+  trace: Trace<FabricEvent>;
+  /** Issues from a device at the current time, runs to quiescence, returns the TLP. */
+  send(from: string, init: IssueInit): Tlp;
+  /** The nodes a TLP was decided at, with decisions, in order. */
+  path(tlp: Tlp): string[];
+}
+
+export function build(functions: FunctionConfig[], extra: Partial<FabricConfig> = {}): TestFabric {
+  const kernel = new Kernel();
+  const trace = new Trace<FabricEvent>(kernel, { enabled: true });
+  const fabric = compileFabric(fabricConfig(functions, extra), kernel, trace);
+  return {
+    kernel,
+    fabric,
+    trace,
+    send(from, init) {
+      const tlp = fabric.issue(from, init);
+      kernel.run();
+      return tlp;
+    },
+    path(tlp) {
+      return trace.records.flatMap((r) => {
+        if (r.tlp !== tlp.id || r.type === 'tlp.issued') return [];
+        return [r.type === 'tlp.hop' ? `${r.node}:${r.decision}` : `${r.node}:${r.outcome}`];
+      });
+    },
+  };
+}
+
+/** Root port → switch (upstream port, two downstream ports) → one endpoint on each. */
+export function switchPair(dp0: FunctionConfig['acs'], dp1: FunctionConfig['acs'] = dp0, rp = acs(['SV', 'RR', 'CR', 'UF'])): FunctionConfig[] {
+  return [
+    { id: 'rp0', kind: 'root-port', acs: rp },
+    { id: 'up', kind: 'switch-upstream', parent: 'rp0' },
+    { id: 'dp0', kind: 'switch-downstream', parent: 'up', ...(dp0 ? { acs: dp0 } : {}) },
+    { id: 'dp1', kind: 'switch-downstream', parent: 'up', ...(dp1 ? { acs: dp1 } : {}) },
+    { id: 'a', kind: 'endpoint', parent: 'dp0', bars: [{ size: 0x10000 }] },
+    { id: 'b', kind: 'endpoint', parent: 'dp1', bars: [{ size: 0x4000 }] },
+  ];
+}
