@@ -141,14 +141,14 @@ export class Fabric implements FabricCore {
   deliverToBar(tlp: Tlp, bar: Bar, at: Node, rule: string): void {
     if (tlp.type === 'MemWr') return this.end(tlp, 'delivered', 'bar', at, rule, bar);
     this.end(tlp, 'completed', 'bar', at, rule, bar);
-    this.answer(tlp, bar.fn.rid, bar.fn.node, bar.fn);
+    this.answer(tlp, bar.fn.node, bar.fn);
   }
 
   deliverToMemory(tlp: Tlp, region: EndTarget, root: Node): void {
     const rule = 'root complex: host memory';
     if (tlp.type === 'MemWr') return this.end(tlp, 'delivered', 'memory', root, rule, region);
     this.end(tlp, 'completed', 'memory', root, rule, region);
-    this.answer(tlp, this.root.rid, this.root, null);
+    this.answer(tlp, this.root, null);
   }
 
   deliverConfig(tlp: Tlp, fn: PciFunction, at: Node): void {
@@ -160,21 +160,23 @@ export class Fabric implements FabricCore {
     }
     const value = fn.config.read(tlp.address, size);
     this.end(tlp, 'completed', 'config', at, rule, fn);
-    this.answer(tlp, fn.rid, fn.node, fn, value);
+    this.answer(tlp, fn.node, fn, value);
   }
 
   deliverCompletion(tlp: Tlp, fn: PciFunction, at: Node): void {
     this.end(tlp, 'delivered', 'completion', at, 'PCIe 6.0 §2.2.9: completion delivered to its requester', fn);
   }
 
-  /** Sends the completion for a served read from its completer back towards the requester. */
-  private answer(request: Tlp, completer: RequesterId, node: Node, fn: PciFunction | null, data = 0): void {
+  answer(request: Tlp, node: Node, fn: PciFunction | null, data = 0, attachment: object | null = null): Tlp {
+    const completer = fn === null ? this.root.rid : fn.rid;
     const cpl = this.newTlp({ type: 'CplD', requesterId: completer, targetId: request.requesterId, request, data, length: request.length });
     cpl.issuer = node;
+    cpl.attachment = attachment;
     if (this.trace.enabled) this.traceIssue(cpl, fn === null ? 'host' : fn.id);
     if (node === this.root) this.root.routeById(cpl);
     else if (node instanceof DeviceNode) node.emit(cpl, fn!);
     else this.send(cpl, node, node.up!, 'up', 'PCIe 6.0 §2.2.9: completions are routed by requester ID');
+    return cpl;
   }
 
   private newTlp(init: TlpInit): Tlp {

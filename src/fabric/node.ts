@@ -4,7 +4,7 @@
  * on what arrives and either hands it on or ends it.
  */
 import type { EventHandler } from '../sim/kernel.ts';
-import type { Outcome, Tlp } from '../pcie/tlp.ts';
+import type { Outcome, Tlp, TlpTarget } from '../pcie/tlp.ts';
 import type { HopDecision } from './events.ts';
 import type { Bar, PciFunction } from './function.ts';
 
@@ -22,6 +22,11 @@ export interface FabricCore {
   deliverToMemory(tlp: Tlp, region: EndTarget, root: Node): void;
   /** A configuration request reached its function (`address` is the register offset). */
   deliverConfig(tlp: Tlp, fn: PciFunction, at: Node): void;
+  /**
+   * Sends the completion for a served non-posted request from its completer
+   * (`node`, and its function when a device) back towards the requester.
+   */
+  answer(request: Tlp, node: Node, fn: PciFunction | null, data?: number, attachment?: object | null): Tlp;
   /** A completion reached the function it was addressed to. */
   deliverCompletion(tlp: Tlp, fn: PciFunction, at: Node): void;
   /** Hop limit: a TLP that exceeds it is a routing loop, ended loudly. */
@@ -29,9 +34,7 @@ export interface FabricCore {
 }
 
 /** Anything that can consume a TLP and be named in traces and verdicts. */
-export interface EndTarget {
-  readonly name: string;
-}
+export type EndTarget = TlpTarget;
 
 export abstract class Node implements EventHandler<Tlp> {
   /** The neighbour towards the root complex. */

@@ -8,7 +8,8 @@
  */
 import { busOf, requesterId } from '../pcie/bdf.ts';
 import { RangeIndex, type AddressRange } from '../pcie/range.ts';
-import type { Tlp } from '../pcie/tlp.ts';
+import type { Outcome, Tlp } from '../pcie/tlp.ts';
+import type { HopDecision } from './events.ts';
 import type { DeviceNode } from './device.ts';
 import { Node, type EndTarget, type FabricCore } from './node.ts';
 import type { PeerBus, PortNode } from './ports.ts';
@@ -128,6 +129,22 @@ export class RootComplex extends Node implements PeerBus {
       return this.core.send(tlp, this, node, 'down', ROUTE.rootP2p);
     }
     this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.rootNoTarget);
+  }
+
+  /** Ends a request at the root complex: a fault, a block, or delivery to a platform target. */
+  finish(tlp: Tlp, outcome: Outcome, reason: string, rule: string, target: EndTarget | null = null, faultCode: number | null = null): void {
+    this.core.end(tlp, outcome, reason, this, rule, target, faultCode);
+  }
+
+  /** Completes a non-posted request here (an ATS translation request) and sends the completion back. */
+  completeRequest(tlp: Tlp, reason: string, rule: string, attachment: object | null, data = 0): Tlp {
+    this.core.end(tlp, 'completed', reason, this, rule, HOST);
+    return this.core.answer(tlp, this, null, data, attachment);
+  }
+
+  /** Records a decision taken at the root complex (translation, interrupt remapping) in the trace. */
+  note(tlp: Tlp, decision: HopDecision, rule: string, detail?: string): void {
+    this.core.note(tlp, this, decision, rule, detail);
   }
 
   /** Sends a completion or ID-routed message down towards its target. */

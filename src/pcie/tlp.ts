@@ -22,6 +22,11 @@ export type MessageRouting = 'to-root' | 'by-id' | 'local' | 'broadcast';
 export type Outcome = 'delivered' | 'completed' | 'blocked' | 'faulted' | 'unsupported-request';
 export const OUTCOMES: readonly Outcome[] = ['delivered', 'completed', 'blocked', 'faulted', 'unsupported-request'];
 
+/** Whatever consumed a TLP (a memory region, a BAR, an interrupt record); owners refine it. */
+export interface TlpTarget {
+  readonly name: string;
+}
+
 export function isRequest(type: TlpType): boolean {
   return type === 'MemRd' || type === 'MemWr' || type === 'CfgRd' || type === 'CfgWr';
 }
@@ -95,7 +100,7 @@ export class Tlp {
   /** IOMMU or interrupt-remapping fault reason code; null when none. */
   faultCode: number | null = null;
   /** What consumed the TLP (memory region, BAR, interrupt record); typed by its owner. */
-  target: object | null = null;
+  target: TlpTarget | null = null;
   /** Simulated time of the ending. */
   endedAt = -1;
 
