@@ -6,6 +6,17 @@
 import { Acs, type AcsCapability } from '../pcie/acs.ts';
 import type { AddressType } from '../pcie/tlp.ts';
 
+/**
+ * Controls whose absence from the capability register means "hard-wired
+ * on": PCIe 6.0 §6.12.1.1/§6.12.1.2 make SV, RR, CR and UF mandatory
+ * wherever the traffic they govern can occur, so a function that has the
+ * ACS capability but does not implement one of them cannot do what it
+ * would control (Linux pci_acs_flags_enabled: "Features missing from the
+ * capability field can therefore be assumed as hard-wired enabled").
+ * TB, EC and DT are optional: missing means not enforced.
+ */
+const HARD_WIRED_WHEN_ABSENT = Acs.SV | Acs.RR | Acs.CR | Acs.UF;
+
 /** Runtime ACS registers of one function: the host may rewrite `ctl` (config-write). */
 export class AcsState implements AcsCapability {
   constructor(
@@ -14,9 +25,10 @@ export class AcsState implements AcsCapability {
     public egressVector: number,
   ) {}
 
-  /** Implemented and enabled. */
+  /** Whether the control is in force: enabled, or mandatory-by-absence (see above). */
   on(flag: number): boolean {
-    return (this.cap & this.ctl & flag) === flag;
+    if ((this.cap & flag) === 0) return (HARD_WIRED_WHEN_ABSENT & flag) === flag;
+    return (this.ctl & flag) === flag;
   }
 
   static from(acs: AcsCapability | undefined): AcsState | null {
