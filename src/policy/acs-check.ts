@@ -1,0 +1,70 @@
+/**
+ * Linux's ACS tests as the grouping code calls them: pci_acs_enabled(),
+ * pci_acs_flags_enabled() and pci_acs_path_enabled() (drivers/pci/pci.c),
+ * with pci_dev_specific_acs_enabled() quirks (drivers/pci/quirks.c) first.
+ * A fact that a non-root dump could not read raises UnknownFact instead of
+ * being guessed.
+ */
+import { Acs } from '../pcie/acs.ts';
+import { devSpecificAcsEnabled } from './quirks.ts';
+import type { KernelModel } from './kernel-options.ts';
+import { requirePortType, UnknownFact } from './unknown-fact.ts';
+import type { PciFunction, PciTopology } from './pci-topology.ts';
+
+/** REQ_ACS_FLAGS (drivers/iommu/iommu.c), PCI_ACS_ISOLATED in the 2025 series. */
+export const REQ_ACS_FLAGS = Acs.SV | Acs.RR | Acs.CR | Acs.UF;
+
+/**
+ * pci_acs_flags_enabled(): "Except for egress control, capabilities are
+ * either required or only required if controllable. Features missing from
+ * the capability field can therefore be assumed as hard-wired enabled."
+ * (acs_flags &= cap | PCI_ACS_EC). No capability: false.
+ */
+export function acsFlagsEnabled(fn: PciFunction, flags: number): boolean {
+  if (fn.acs.kind === 'unknown') throw new UnknownFact(fn.key, 'the ACS capability');
+  if (fn.acs.kind === 'none') return false;
+  const wanted = flags & (fn.acs.cap | Acs.EC);
+  return (fn.acs.ctl & wanted) === wanted;
+}
+
+
+/** pci_acs_enabled() (drivers/pci/pci.c): quirks, then the rules by PCIe type of PCIe 3.0 §6.12. */
+export function pciAcsEnabled(fn: PciFunction, flags: number, kernel: KernelModel): boolean {
+  const quirk = devSpecificAcsEnabled(fn, flags, kernel);
+  if (quirk >= 0) return quirk > 0;
+  requirePortType(fn);
+  switch (fn.portType) {
+    // "Conventional PCI and PCI-X devices never support ACS, either effectively or actually."
+    case 'conventional':
+      return false;
+    // PCI/X-to-PCIe bridges are handled as non-PCIe; PCIe-to-PCI bridges and RC event collectors
+    // "must never implement an ACS Extended Capability" (PCIe 3.0 §6.12.1).
+    case 'pci-pcie-bridge':
+    case 'pcie-pci-bridge':
+    case 'rc-event-collector':
+      return false;
+    // §6.12.1.1: downstream and root ports, single- or multi-function.
+    case 'downstream':
+    case 'root-port':
+      return acsFlagsEnabled(fn, flags);
+    // §6.12.1.2: the other types only when part of a multifunction device.
+    case 'endpoint':
+    case 'upstream':
+    case 'legacy-endpoint':
+    case 'rciep':
+      return fn.multifunction ? acsFlagsEnabled(fn, flags) : true;
+    default:
+      return true;
+  }
+}
+
+/**
+ * pci_acs_path_enabled(start, NULL, flags): every device from `start` up to
+ * the root bus must pass pci_acs_enabled().
+ */
+export function pciAcsPathEnabled(topology: PciTopology, start: PciFunction, flags: number, kernel: KernelModel): boolean {
+  for (let dev: PciFunction | undefined = start; dev; dev = dev.parent === null ? undefined : topology.byKey.get(dev.parent)) {
+    if (!pciAcsEnabled(dev, flags, kernel)) return false;
+  }
+  return true;
+}
