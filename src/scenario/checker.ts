@@ -1,0 +1,48 @@
+/** Collects positioned diagnostics during the semantic pass, with helpers for units and references. */
+import { parseDuration } from '../sim/time.ts';
+import { didYouMean, type Diagnostic } from './diagnostics.ts';
+import type { Path } from './source.ts';
+import { parseQuantity } from './units.ts';
+import type { Locate } from './validate.ts';
+
+export class Checker {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(private readonly locate: Locate) {}
+
+  get failed(): boolean {
+    return this.diagnostics.length > 0;
+  }
+
+  error(path: Path, message: string, code: string, key = false): void {
+    this.diagnostics.push(this.locate(path, message, code, key));
+  }
+
+  /** A byte count or address; reports and returns 0 when malformed. */
+  quantity(value: unknown, path: Path, what: string): number {
+    const n = parseQuantity(value);
+    if (n === undefined) {
+      this.error(path, `${what} '${String(value)}' is not a size or address (write 4096, 0x1000, 64K or 2G)`, 'bad-quantity');
+      return 0;
+    }
+    return n;
+  }
+
+  /** A duration in ns; reports and returns 0 when malformed. */
+  duration(value: unknown, path: Path, what: string): number {
+    const n = typeof value === 'number' || typeof value === 'string' ? parseDuration(value) : undefined;
+    if (n === undefined) {
+      this.error(path, `${what} '${String(value)}' is not a duration (write 100ns, 1us, 2.5us or 10ms)`, 'bad-duration');
+      return 0;
+    }
+    return n;
+  }
+
+  /** True when `name` is among `known`; otherwise reports "unknown WHAT 'x' — did you mean 'y'?". */
+  known(name: string, known: Iterable<string>, path: Path, what: string, code = `unknown-${what.replace(/ /g, '-')}`): boolean {
+    const list = [...known];
+    if (list.includes(name)) return true;
+    this.error(path, `unknown ${what} '${name}'${didYouMean(name, list)}`, code);
+    return false;
+  }
+}

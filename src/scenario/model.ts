@@ -1,0 +1,141 @@
+/**
+ * A scenario after validation: units resolved, references checked,
+ * defaults applied. The fabric part is a FabricConfig; what the fabric does
+ * not know (owners, drivers, MSI, domains, steps) sits beside it.
+ */
+import type { FabricConfig } from '../fabric/topology.ts';
+
+export type Principal = string;
+export const HOST: Principal = 'host';
+
+export interface IommuSpec {
+  readonly model: 'vtd' | 'amd-vi' | 'smmuv3' | 'none';
+  readonly dmaRemapping: boolean;
+  readonly interruptRemapping: boolean;
+  readonly sourceIdValidation: boolean;
+  readonly compatFormat: 'blocked' | 'allowed';
+  readonly x2apic: boolean;
+  readonly invalidation: 'strict' | 'deferred';
+  readonly flushTimeoutNs: number;
+  readonly flushQueueSize: number;
+  readonly iotlbEntries: number;
+  readonly irTableSize: number;
+}
+
+export interface BarRegionSpec {
+  readonly bar: number;
+  readonly name: string;
+  readonly offset: number;
+  readonly size: number;
+  readonly owner: Principal;
+}
+
+export interface FunctionSpec {
+  readonly id: string;
+  /** The `devices:` entry it came from (itself, or the multifunction device). */
+  readonly device: string;
+  readonly owner: Principal;
+  readonly driver: string | null;
+  readonly msi: { readonly vectors: number; readonly perVectorMask: boolean } | null;
+  readonly msix: { readonly vectors: number; readonly bar: number; readonly offset: number; readonly programmedBy: 'host' | 'owner' } | null;
+  readonly ats: boolean;
+  readonly barRegions: readonly BarRegionSpec[];
+}
+
+export interface MemorySpec {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  readonly owner: Principal;
+}
+
+export interface IrteSpec {
+  readonly index: number;
+  readonly present: boolean;
+  readonly vector: number;
+  readonly destination: number;
+  readonly svt: number | null;
+  readonly sq: number | null;
+  readonly sid: number | null;
+  readonly fpd: boolean;
+  readonly owner: Principal | null;
+}
+
+export interface MachineSpec {
+  readonly cpus: number;
+  readonly iommu: IommuSpec;
+  readonly msiController: 'x86' | 'gicv2m' | 'gicv3-its';
+  readonly msiDoorbell: { readonly at: number; readonly beforeIommu: boolean } | null;
+  readonly kernel: { readonly acsOverride: readonly string[]; readonly unsafeInterrupts: boolean; readonly vfioViability: 'enforced' | 'bypassed' };
+  readonly fabric: FabricConfig;
+  readonly functions: readonly FunctionSpec[];
+  readonly memory: readonly MemorySpec[];
+  readonly irtes: readonly IrteSpec[];
+}
+
+export interface MappingSpec {
+  readonly iova: number;
+  /** A memory region by name, or a host-physical address. */
+  readonly to: { readonly region: string } | { readonly address: number };
+  readonly size: number;
+  readonly perm: 'r' | 'w' | 'rw';
+}
+
+export interface DomainSpec {
+  readonly name: string;
+  readonly devices: readonly string[];
+  readonly mode: 'identity' | 'paging' | 'blocked';
+  readonly map: readonly MappingSpec[];
+  readonly deviceTlb: boolean;
+}
+
+export type AccessTargetSpec = { readonly address: number } | { readonly bar: { readonly device: string; readonly index: number }; readonly offset: number };
+
+interface StepBase {
+  /** Index in attack.steps: for positions and evidence. */
+  readonly index: number;
+  readonly at: number;
+  readonly note: string | null;
+}
+
+interface DeviceStepBase extends StepBase {
+  readonly from: string;
+  /** Forged requester ID (`as:`), else null. */
+  readonly as: number | null;
+  readonly translated: boolean;
+  readonly pasid: number | null;
+}
+
+export type StepSpec =
+  | (DeviceStepBase & { readonly kind: 'write'; readonly target: AccessTargetSpec; readonly data: number; readonly size: number })
+  | (DeviceStepBase & { readonly kind: 'read'; readonly target: AccessTargetSpec; readonly size: number })
+  | (DeviceStepBase & { readonly kind: 'msi'; readonly vector: number | null; readonly irteOf: string | null; readonly irte: number | null })
+  | (DeviceStepBase & { readonly kind: 'ats-translate'; readonly address: number })
+  | (StepBase & { readonly kind: 'map'; readonly domain: string; readonly mapping: MappingSpec })
+  | (StepBase & { readonly kind: 'unmap'; readonly domain: string; readonly iova: number; readonly size: number })
+  | (StepBase & { readonly kind: 'invalidate'; readonly what: 'iotlb' | 'iec' | 'ats' })
+  | (StepBase & { readonly kind: 'config-write'; readonly device: string; readonly offset: number; readonly value: number; readonly size: 1 | 2 | 4; readonly by: Principal })
+  | (StepBase & { readonly kind: 'wait'; readonly duration: number });
+
+export type DeviceStep = Extract<StepSpec, { from: string }>;
+
+/** One value per variant axis, keyed by the axis path as written. */
+export type VariantAssignment = Readonly<Record<string, unknown>>;
+
+export interface ExpectRuleSpec {
+  readonly when: VariantAssignment;
+  readonly verdict: 'breached' | 'isolated';
+  readonly because: string | null;
+}
+
+export interface ScenarioSpec {
+  readonly file: string;
+  readonly name: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly sources: readonly string[];
+  readonly machine: MachineSpec;
+  readonly domains: readonly DomainSpec[];
+  readonly attacker: Principal;
+  readonly steps: readonly StepSpec[];
+}

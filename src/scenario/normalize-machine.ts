@@ -1,0 +1,336 @@
+/**
+ * Semantic pass over `machine:`: units, ACS lists, BDFs, MSI/MSI-X, owners,
+ * and the topology itself (enumeration errors are mapped back to the device
+ * entry and field they concern).
+ */
+import { acsMask, Acs, type AcsCapability } from '../pcie/acs.ts';
+import { requesterId, tryParseBdf } from '../pcie/bdf.ts';
+import { formatRange, rangesOverlap } from '../pcie/range.ts';
+import { enumerate, type Enumeration } from '../fabric/enumerate.ts';
+import { DEFAULT_FABRIC, TopologyError, isDownstreamPortKind, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
+import type { Checker } from './checker.ts';
+import { HOST, type FunctionSpec, type IommuSpec, type IrteSpec, type MachineSpec, type MemorySpec } from './model.ts';
+import type { AcsEntry, BarEntry, DeviceEntry, FunctionEntry, IrteEntry, ScenarioFile } from './schema.ts';
+import type { Path } from './source.ts';
+import { parseQuantity, toggle } from './units.ts';
+
+type MachineEntry = ScenarioFile['machine'];
+
+/** Controls a port implements when its ACS is written as a plain list (PCIe 6.0 §6.12.1.1). */
+const PORT_CONTROLS = acsMask(['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT']);
+/** Controls applicable to functions of multifunction devices (§6.12.1.2). */
+const FUNCTION_CONTROLS = acsMask(['RR', 'CR', 'EC', 'DT']);
+
+export interface MachineResult {
+  readonly machine: MachineSpec;
+  readonly enumeration: Enumeration | null;
+  /** Path of each function's entry (for later references). */
+  readonly functionPaths: ReadonlyMap<string, Path>;
+  readonly principals: ReadonlySet<string>;
+}
+
+export function normalizeMachine(entry: MachineEntry, check: Checker): MachineResult {
+  const base: Path = ['machine'];
+  const functions: FunctionConfig[] = [];
+  const specs: FunctionSpec[] = [];
+  const functionPaths = new Map<string, Path>();
+  const devicePaths = new Map<string, Path>();
+  const principals = new Set<string>([HOST]);
+  const multifunction = new Map<string, string[]>();
+
+  entry.devices.forEach((device, i) => {
+    const path: Path = [...base, 'devices', i];
+    if (devicePaths.has(device.id) || functionPaths.has(device.id)) check.error([...path, 'id'], `duplicate device id '${device.id}'`, 'duplicate-id');
+    devicePaths.set(device.id, path);
+    const pinned = device.bdf === undefined ? undefined : bdfOf(device.bdf, [...path, 'bdf'], check);
+    if (device.functions !== undefined) {
+      for (const key of ['bars', 'msi', 'msix', 'acs', 'ats', 'driver', 'ids'] as const) {
+        if (device[key] !== undefined) check.error([...path, key], `'${key}' belongs on each function of multifunction device '${device.id}', not on the device`, 'misplaced-key', true);
+      }
+      if (!['endpoint', 'rciep', 'pci-device'].includes(device.type)) {
+        check.error([...path, 'functions'], `only endpoints, RCiEPs and conventional PCI devices are modelled as multifunction, not a ${device.type}`, 'bad-functions', true);
+      }
+      multifunction.set(device.id, device.functions.map((f) => f.id));
+      device.functions.forEach((fn, j) => {
+        const fnPath: Path = [...path, 'functions', j];
+        if (functionPaths.has(fn.id) || devicePaths.has(fn.id)) check.error([...fnPath, 'id'], `duplicate device id '${fn.id}'`, 'duplicate-id');
+        functionPaths.set(fn.id, fnPath);
+        const bdf = pinned === undefined ? undefined : { bus: pinned.bus, device: pinned.device, fn: fn.fn ?? j };
+        functions.push(functionConfig(device, fn, fnPath, check, { package: device.id, bdf }));
+        specs.push(functionSpec(fn, device.id, fn.owner ?? device.owner, fnPath, check, principals));
+      });
+    } else {
+      functionPaths.set(device.id, path);
+      functions.push(functionConfig(device, device, path, check, { bdf: pinned }));
+      specs.push(functionSpec(device, device.id, device.owner, path, check, principals));
+    }
+  });
+
+  checkParents(entry.devices, devicePaths, multifunction, check);
+  const memory = normalizeMemory(entry, check, principals);
+  const fabric = {
+    ...DEFAULT_FABRIC,
+    hopLatency: entry['hop-latency'] === undefined ? DEFAULT_FABRIC.hopLatency : check.duration(entry['hop-latency'], [...base, 'hop-latency'], 'hop latency'),
+    functions,
+    memory: memory.map(({ name, base: b, size }) => ({ name, base: b, size })),
+  };
+  const enumeration = check.failed ? null : enumerateChecked(fabric, memory, functionPaths, entry, check);
+  const arm = entry['msi-controller'] === 'gicv2m' || entry['msi-controller'] === 'gicv3-its';
+  const iommu = normalizeIommu(entry, arm, check);
+  const kernel = normalizeKernel(entry, check);
+  const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], iommu.irTableSize, check, principals));
+  const doorbell = entry['msi-doorbell'];
+  if (doorbell !== undefined && !arm) check.error([...base, 'msi-doorbell'], `'msi-doorbell' places an ARM MSI doorbell; this machine's msi-controller is x86`, 'misplaced-key', true);
+  return {
+    machine: {
+      cpus: entry.cpus ?? 4,
+      iommu,
+      msiController: entry['msi-controller'] ?? 'x86',
+      msiDoorbell:
+        doorbell === undefined ? null : { at: check.quantity(doorbell.at, [...base, 'msi-doorbell', 'at'], 'doorbell address'), beforeIommu: toggle(doorbell['before-iommu'], false) },
+      kernel,
+      fabric,
+      functions: specs,
+      memory,
+      irtes,
+    },
+    enumeration,
+    functionPaths,
+    principals,
+  };
+}
+
+function bdfOf(text: string, path: Path, check: Checker): { bus: number; device: number; fn: number } | undefined {
+  const bdf = tryParseBdf(text);
+  if (bdf === undefined) {
+    check.error(path, `'${text}' is not a BDF (write BB:DD.F or DDDD:BB:DD.F, e.g. "03:00.0")`, 'bad-bdf');
+    return undefined;
+  }
+  if (bdf.domain !== 0) check.error(path, `BDF '${text}' names PCI segment ${bdf.domain.toString(16)}; a scenario machine has one segment, 0000`, 'bad-bdf');
+  return bdf;
+}
+
+function functionConfig(
+  device: DeviceEntry,
+  fn: DeviceEntry | FunctionEntry,
+  path: Path,
+  check: Checker,
+  extra: { package?: string; bdf?: { bus: number; device: number; fn: number } | undefined },
+): FunctionConfig {
+  const kind = device.type as FunctionKind;
+  const acs = fn.acs === undefined ? undefined : acsOf(fn.acs, kind, [...path, 'acs'], check);
+  const ids = fn.ids === undefined ? undefined : idsOf(fn.ids, [...path, 'ids'], check);
+  return {
+    id: fn.id,
+    kind,
+    ...(device.parent === undefined ? {} : { parent: device.parent }),
+    ...(extra.bdf === undefined ? {} : { bdf: extra.bdf }),
+    ...(extra.package === undefined ? {} : { package: extra.package }),
+    bars: (fn.bars ?? []).map((bar, i) => barOf(bar, [...path, 'bars', i], check)),
+    ...(acs === undefined ? {} : { acs }),
+    ...(ids === undefined ? {} : { ids }),
+    ...(device.latency === undefined ? {} : { latency: check.duration(device.latency, [...path, 'latency'], 'latency') }),
+    ...(device['port-number'] === undefined ? {} : { portNumber: device['port-number'] }),
+  };
+}
+
+function acsOf(entry: AcsEntry, kind: FunctionKind, path: Path, check: Checker): AcsCapability | undefined {
+  if (entry === 'none') return undefined;
+  if (kind === 'pcie-pci-bridge' || kind === 'pci-device') {
+    check.error(path, `a ${kind} has no ACS (PCIe 6.0 §6.12.1: ACS is never applicable to PCIe-to-PCI bridges or conventional PCI)`, 'acs-not-applicable');
+    return undefined;
+  }
+  const applicable = isDownstreamPortKind(kind) ? PORT_CONTROLS : FUNCTION_CONTROLS;
+  if (Array.isArray(entry)) {
+    const ctl = acsMask(entry);
+    if ((ctl & ~applicable) !== 0) {
+      check.error(path, `SV, TB and UF apply to root and downstream ports only (PCIe 6.0 §6.12.1.2); a ${kind} function can have RR, CR, EC, DT`, 'acs-not-applicable');
+    }
+    return { cap: applicable, ctl: ctl & applicable, egressVector: 0 };
+  }
+  const cap = acsMask(entry.cap);
+  const ctl = acsMask(entry.ctl);
+  const missing = entry.ctl.filter((flag) => (cap & Acs[flag]) === 0);
+  if (missing.length > 0) {
+    check.error([...path, 'ctl'], `ctl enables ${missing.join(', ')}, which cap does not implement (unimplemented controls are hard-wired to 0, PCIe 6.0 §7.7.8.3)`, 'acs-ctl-not-in-cap');
+  }
+  const vector = entry['egress-vector'] === undefined ? 0 : check.quantity(entry['egress-vector'], [...path, 'egress-vector'], 'egress vector');
+  return { cap, ctl, egressVector: vector };
+}
+
+function idsOf(text: string, path: Path, check: Checker): { vendor: number; device: number } | undefined {
+  const match = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text);
+  if (!match) {
+    check.error(path, `ids '${text}' must be "vendor:device" in hex, e.g. "8086:a110"`, 'bad-ids');
+    return undefined;
+  }
+  return { vendor: parseInt(match[1]!, 16), device: parseInt(match[2]!, 16) };
+}
+
+function barOf(entry: BarEntry, path: Path, check: Checker): BarConfig {
+  if (typeof entry !== 'object') return { size: check.quantity(entry, path, 'BAR size') };
+  return {
+    size: check.quantity(entry.size, [...path, 'size'], 'BAR size'),
+    ...(entry.at === undefined ? {} : { at: check.quantity(entry.at, [...path, 'at'], 'BAR address') }),
+    ...(entry.prefetch === undefined ? {} : { prefetch: entry.prefetch }),
+    ...(entry.bits === undefined ? {} : { bits: entry.bits }),
+  };
+}
+
+function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: string | undefined, path: Path, check: Checker, principals: Set<string>): FunctionSpec {
+  const bars = fn.bars ?? [];
+  // Malformed sizes are reported by barOf; here they count as empty.
+  const barSize = (i: number) => {
+    const bar = bars[i];
+    return (bar === undefined ? 0 : parseQuantity(typeof bar === 'object' ? bar.size : bar)) ?? 0;
+  };
+  let msi: FunctionSpec['msi'] = null;
+  if (fn.msi !== undefined) {
+    const vectors = typeof fn.msi === 'number' ? fn.msi : fn.msi.vectors;
+    if (![1, 2, 4, 8, 16, 32].includes(vectors)) check.error([...path, 'msi'], `MSI supports 1, 2, 4, 8, 16 or 32 vectors (PCIe 6.0 §7.7.1.2 Multiple Message Capable), not ${vectors}`, 'bad-msi');
+    msi = { vectors, perVectorMask: typeof fn.msi === 'object' && fn.msi['per-vector-mask'] === true };
+  }
+  let msix: FunctionSpec['msix'] = null;
+  if (fn.msix !== undefined) {
+    const entry = typeof fn.msix === 'number' ? { vectors: fn.msix } : fn.msix;
+    const bar = 'bar' in entry && entry.bar !== undefined ? entry.bar : bars.length - 1;
+    const offset = 'offset' in entry && entry.offset !== undefined ? check.quantity(entry.offset, [...path, 'msix', 'offset'], 'MSI-X table offset') : 0;
+    if (entry.vectors < 1 || entry.vectors > 2048) check.error([...path, 'msix'], `MSI-X supports 1 to 2048 vectors (PCIe 6.0 §7.7.2.2), not ${entry.vectors}`, 'bad-msix');
+    else if (bar < 0 || bar >= bars.length) check.error([...path, 'msix'], `the MSI-X table lives in a BAR, but '${fn.id}' has no BAR ${Math.max(bar, 0)}`, 'bad-msix');
+    else if (offset % 8 !== 0 || offset + entry.vectors * 16 > barSize(bar)) {
+      check.error([...path, 'msix'], `an MSI-X table of ${entry.vectors} entries (16 bytes each) at offset ${offset} does not fit in BAR ${bar} (or is not QWORD aligned)`, 'bad-msix');
+    }
+    msix = { vectors: entry.vectors, bar, offset, programmedBy: ('programmed-by' in entry && entry['programmed-by']) || 'host' };
+  }
+  const functionOwner = owner ?? HOST;
+  principals.add(functionOwner);
+  const barRegions = bars.flatMap((bar, b) =>
+    typeof bar === 'object' && bar.regions
+      ? bar.regions.map((region, r) => {
+          const where: Path = [...path, 'bars', b, 'regions', r];
+          const offset = check.quantity(region.offset, [...where, 'offset'], 'region offset');
+          const size = check.quantity(region.size, [...where, 'size'], 'region size');
+          if (offset + size > barSize(b)) check.error(where, `region ${offset}+${size} lies outside BAR ${b}`, 'bad-region');
+          principals.add(region.owner);
+          return { bar: b, name: region.name ?? `${fn.id}.bar${b}+${offset.toString(16)}`, offset, size, owner: region.owner };
+        })
+      : [],
+  );
+  return { id: fn.id, device, owner: functionOwner, driver: fn.driver ?? null, msi, msix, ats: fn.ats ?? false, barRegions };
+}
+
+function checkParents(devices: readonly DeviceEntry[], paths: Map<string, Path>, multifunction: Map<string, string[]>, check: Checker): void {
+  const byParent = new Map<string, string[]>();
+  devices.forEach((device, i) => {
+    if (device.parent === undefined) return;
+    if (multifunction.has(device.parent)) {
+      check.error(['machine', 'devices', i, 'parent'], `'${device.parent}' is a multifunction endpoint, not a bridge: it cannot be a parent`, 'bad-parent');
+      return;
+    }
+    if (!check.known(device.parent, paths.keys(), ['machine', 'devices', i, 'parent'], 'parent device', 'unknown-parent')) return;
+    const list = byParent.get(device.parent) ?? [];
+    list.push(device.id);
+    byParent.set(device.parent, list);
+    const parentType = devices.find((d) => d.id === device.parent)?.type;
+    if (list.length > 1 && (parentType === 'root-port' || parentType === 'switch-downstream')) {
+      check.error(
+        ['machine', 'devices', i, 'parent'],
+        `'${list[0]}' and '${device.id}' are both below '${device.parent}', but a PCIe link carries one device — make them functions: of one device`,
+        'link-shared',
+      );
+    }
+  });
+}
+
+function normalizeMemory(entry: MachineEntry, check: Checker, principals: Set<string>): MemorySpec[] {
+  const memory: MemorySpec[] = [];
+  entry.memory.forEach((region, i) => {
+    const path: Path = ['machine', 'memory', i];
+    const spec = { name: region.name, base: check.quantity(region.base, [...path, 'base'], 'memory base'), size: check.quantity(region.size, [...path, 'size'], 'memory size'), owner: region.owner };
+    if (memory.some((m) => m.name === spec.name)) check.error([...path, 'name'], `duplicate memory region '${spec.name}'`, 'duplicate-memory');
+    const clash = memory.find((m) => rangesOverlap(m, spec));
+    if (clash && spec.size > 0) check.error([...path, 'base'], `memory '${spec.name}' ${formatRange(spec)} overlaps memory '${clash.name}' ${formatRange(clash)}`, 'overlapping-memory');
+    principals.add(region.owner);
+    memory.push(spec);
+  });
+  return memory;
+}
+
+/** Runs enumeration and maps topology errors back to the entries they concern. */
+function enumerateChecked(fabric: MachineSpec['fabric'], memory: MemorySpec[], paths: Map<string, Path>, entry: MachineEntry, check: Checker): Enumeration | null {
+  try {
+    const enumeration = enumerate(fabric);
+    for (const fn of enumeration.scanOrder) {
+      for (const bar of fn.bars) {
+        const clash = memory.find((m) => rangesOverlap(m, bar));
+        if (clash) {
+          check.error([...paths.get(fn.config.id)!, 'bars', bar.index], `BAR ${bar.index} of '${fn.config.id}' ${formatRange(bar)} overlaps memory '${clash.name}' ${formatRange(clash)}`, 'overlapping-memory');
+        }
+      }
+    }
+    return check.failed ? null : enumeration;
+  } catch (error) {
+    if (!(error instanceof TopologyError)) throw error;
+    const path = paths.get(error.subject) ?? ['machine', 'memory', Math.max(0, entry.memory.findIndex((m) => m.name === error.subject))];
+    const field = error.field === undefined ? [] : error.field.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+    check.error([...path, ...field], error.message, `topology-${error.code.toLowerCase().replace(/_/g, '-')}`);
+    return null;
+  }
+}
+
+function normalizeIommu(entry: MachineEntry, arm: boolean, check: Checker): IommuSpec {
+  const iommu = entry.iommu ?? {};
+  const model = iommu.model ?? (arm ? 'smmuv3' : 'vtd');
+  if (arm && (model === 'vtd' || model === 'amd-vi')) check.error(['machine', 'iommu', 'model'], `an ARM machine (msi-controller ${entry['msi-controller']}) has an smmuv3 or none, not ${model}`, 'bad-iommu');
+  if (!arm && model === 'smmuv3') check.error(['machine', 'iommu', 'model'], `an smmuv3 needs an ARM msi-controller (gicv2m or gicv3-its), not x86`, 'bad-iommu');
+  const present = model !== 'none';
+  return {
+    model,
+    dmaRemapping: present && toggle(iommu['dma-remapping'], true),
+    // ARM has no interrupt remapping in the SMMU; the ITS isolates MSIs instead.
+    interruptRemapping: present && !arm && toggle(iommu['interrupt-remapping'], true),
+    sourceIdValidation: toggle(iommu['source-id-validation'], true),
+    compatFormat: iommu['compat-format'] ?? 'blocked',
+    x2apic: toggle(iommu.x2apic, false),
+    invalidation: iommu.invalidation ?? 'strict',
+    flushTimeoutNs: iommu['flush-timeout'] === undefined ? 10_000_000 : check.duration(iommu['flush-timeout'], ['machine', 'iommu', 'flush-timeout'], 'flush timeout'),
+    flushQueueSize: iommu['flush-queue'] ?? 256,
+    iotlbEntries: iommu['iotlb-entries'] ?? 512,
+    irTableSize: iommu['ir-table-size'] ?? 65536,
+  };
+}
+
+function normalizeKernel(entry: MachineEntry, check: Checker): MachineSpec['kernel'] {
+  const kernel = entry.kernel ?? {};
+  const overrides = kernel['acs-override'] ?? [];
+  overrides.forEach((option, i) => {
+    if (!/^(downstream|multifunction|id:[0-9a-f]{4}:[0-9a-f]{4})$/i.test(option)) {
+      check.error(['machine', 'kernel', 'acs-override', i], `pcie_acs_override takes downstream, multifunction or id:vvvv:dddd, not '${option}'`, 'bad-acs-override');
+    }
+  });
+  return { acsOverride: overrides, unsafeInterrupts: toggle(kernel['unsafe-interrupts'], false), vfioViability: kernel['vfio-viability'] ?? 'enforced' };
+}
+
+function normalizeIrte(irte: IrteEntry, path: Path, tableSize: number, check: Checker, principals: Set<string>): IrteSpec {
+  if (irte.index < 0 || irte.index >= tableSize) check.error([...path, 'index'], `IRTE index ${irte.index} lies outside the ${tableSize}-entry table`, 'bad-irte');
+  if (irte.svt !== undefined && (irte.svt < 0 || irte.svt > 3)) check.error([...path, 'svt'], `SVT is a 2-bit field (0..3), not ${irte.svt}`, 'bad-irte');
+  if (irte.sq !== undefined && (irte.sq < 0 || irte.sq > 3)) check.error([...path, 'sq'], `SQ is a 2-bit field (0..3), not ${irte.sq}`, 'bad-irte');
+  let sid: number | null = null;
+  if (typeof irte.sid === 'number') sid = irte.sid;
+  else if (irte.sid !== undefined) {
+    const bdf = bdfOf(irte.sid, [...path, 'sid'], check);
+    sid = bdf === undefined ? null : requesterId(bdf.bus, bdf.device, bdf.fn);
+  }
+  if (irte.owner !== undefined) principals.add(irte.owner);
+  return {
+    index: irte.index,
+    present: irte.present ?? true,
+    vector: irte.vector ?? 0,
+    destination: irte.destination ?? 0,
+    svt: irte.svt ?? null,
+    sq: irte.sq ?? null,
+    sid,
+    fpd: irte.fpd ?? false,
+    owner: irte.owner ?? null,
+  };
+}

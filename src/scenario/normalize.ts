@@ -1,0 +1,29 @@
+/** From parsed YAML to a checked ScenarioSpec: zod for shape, then the semantic pass. */
+import { Checker } from './checker.ts';
+import type { Diagnostic } from './diagnostics.ts';
+import type { ScenarioSpec } from './model.ts';
+import { normalizeDomains, normalizeSteps } from './normalize-attack.ts';
+import { normalizeMachine } from './normalize-machine.ts';
+import { ScenarioSchema, type ScenarioFile } from './schema.ts';
+import { zodDiagnostics, type Locate } from './validate.ts';
+
+export type NormalizeResult = { ok: true; spec: ScenarioSpec; file: ScenarioFile } | { ok: false; diagnostics: Diagnostic[] };
+
+export function normalizeScenario(file: string, data: unknown, locate: Locate): NormalizeResult {
+  const parsed = ScenarioSchema.safeParse(data);
+  if (!parsed.success) return { ok: false, diagnostics: zodDiagnostics(ScenarioSchema, parsed.error.issues, data, locate) };
+  const entry = parsed.data;
+  const check = new Checker(locate);
+  const { machine, principals } = normalizeMachine(entry.machine, check);
+  const multifunction = new Map(entry.machine.devices.filter((d) => d.functions).map((d) => [d.id, d.functions!.map((f) => f.id)]));
+  const barCounts = new Map(machine.fabric.functions.map((f) => [f.id, f.bars?.length ?? 0]));
+  const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts };
+  const domains = normalizeDomains(entry.domains, ctx, check);
+  const steps = normalizeSteps(entry.attack, domains, ctx, check);
+  if (check.failed) return { ok: false, diagnostics: check.diagnostics };
+  return {
+    ok: true,
+    file: entry,
+    spec: { file, name: entry.name, title: entry.title, summary: entry.summary, sources: entry.sources, machine, domains, attacker: entry.attack.attacker, steps },
+  };
+}

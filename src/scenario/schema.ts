@@ -1,0 +1,216 @@
+/**
+ * The scenario file format v1 (DESIGN.md §5) as zod schemas. Every object
+ * is strict: an unknown key is an error, never silently ignored. The schema
+ * is structural only — units, references and cross-field rules are checked
+ * by the semantic pass, with positions — so the generated JSON Schema
+ * (schemas/tlplab-v1.schema.json) describes exactly what a file may hold.
+ */
+import { z } from 'zod';
+
+/** on / off, or true / false. */
+const Toggle = z.union([z.boolean(), z.enum(['on', 'off'])]).describe('on | off');
+/** A byte count or address: an integer (0x… allowed) or a string with a binary unit, e.g. "64K", "2G". */
+const Quantity = z.union([z.number().int().nonnegative(), z.string()]).describe('integer, 0x…, or size with unit K/M/G/T');
+/** A duration: integer nanoseconds or a string with a unit, e.g. "100ns", "1us", "10ms". */
+const Duration = z.union([z.number().int().nonnegative(), z.string()]).describe('ns, or a string with ns/us/ms/s');
+const Name = z.string().min(1);
+
+export const ACS_FLAG_NAMES = ['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT'] as const;
+const AcsFlag = z.enum(ACS_FLAG_NAMES);
+
+/** List form: the capability with every applicable control implemented, these enabled. */
+const Acs = z.union([
+  z.array(AcsFlag),
+  z.strictObject({ cap: z.array(AcsFlag), ctl: z.array(AcsFlag), 'egress-vector': Quantity.optional() }),
+  z.literal('none'),
+]);
+
+const BarRegion = z.strictObject({ name: Name.optional(), offset: Quantity, size: Quantity, owner: Name });
+
+const Bar = z.union([
+  Quantity,
+  z.strictObject({
+    size: Quantity,
+    at: Quantity.optional(),
+    prefetch: z.boolean().optional(),
+    bits: z.union([z.literal(32), z.literal(64)]).optional(),
+    /** Sub-ranges owned by another principal (e.g. the host driver's migration registers). */
+    regions: z.array(BarRegion).optional(),
+  }),
+]);
+
+const Msi = z.union([
+  z.number().int(),
+  z.strictObject({ vectors: z.number().int(), 'per-vector-mask': z.boolean().optional() }),
+]);
+
+const Msix = z.union([
+  z.number().int(),
+  z.strictObject({
+    vectors: z.number().int(),
+    /** BAR index holding the table, and the table's offset in it. */
+    bar: z.number().int().optional(),
+    offset: Quantity.optional(),
+    /** Who may write the table: the host only, or the device's owner (table mapped to the guest). */
+    'programmed-by': z.enum(['host', 'owner']).optional(),
+  }),
+]);
+
+/** Keys a PCI function may carry, whether it is a whole device or one of `functions:`. */
+const functionKeys = {
+  id: Name,
+  owner: Name.optional(),
+  /** Kernel driver bound to it (DMA ownership: kernel), e.g. "nvme", "vfio-pci". */
+  driver: Name.optional(),
+  bars: z.array(Bar).optional(),
+  msi: Msi.optional(),
+  msix: Msix.optional(),
+  acs: Acs.optional(),
+  ats: z.boolean().optional(),
+  /** "vendor:device" in hex, e.g. "8086:a110" (device-specific ACS quirks). */
+  ids: z.string().optional(),
+};
+
+const PciFunction = z.strictObject({ ...functionKeys, fn: z.number().int().optional() });
+
+export const DEVICE_TYPES = ['root-port', 'switch-upstream', 'switch-downstream', 'pcie-pci-bridge', 'pci-device', 'endpoint', 'rciep'] as const;
+
+const Device = z.strictObject({
+  ...functionKeys,
+  type: z.enum(DEVICE_TYPES),
+  parent: Name.optional(),
+  /** Pinned "BB:DD.F" or "DDDD:BB:DD.F"; otherwise assigned by enumeration. */
+  bdf: z.string().optional(),
+  /** The functions of a multifunction device (each addressable by its own id). */
+  functions: z.array(PciFunction).optional(),
+  /** Link latency to the parent. */
+  latency: Duration.optional(),
+  /** ACS egress-vector index of a downstream port (default: its device number). */
+  'port-number': z.number().int().optional(),
+});
+
+const Memory = z.strictObject({ name: Name, base: Quantity, size: Quantity, owner: Name });
+
+const Iommu = z.strictObject({
+  model: z.enum(['vtd', 'amd-vi', 'smmuv3', 'none']).optional(),
+  'dma-remapping': Toggle.optional(),
+  'interrupt-remapping': Toggle.optional(),
+  /** off = Linux intremap=nosid (SVT=00). */
+  'source-id-validation': Toggle.optional(),
+  /** allowed = CFI set. */
+  'compat-format': z.enum(['blocked', 'allowed']).optional(),
+  /** EIME. */
+  x2apic: Toggle.optional(),
+  invalidation: z.enum(['strict', 'deferred']).optional(),
+  'flush-timeout': Duration.optional(),
+  'flush-queue': z.number().int().optional(),
+  'iotlb-entries': z.number().int().optional(),
+  /** Interrupt remapping table entries (IRTA.S); default 65536 as Linux. */
+  'ir-table-size': z.number().int().optional(),
+});
+
+/** An interrupt-remapping table entry written by hand (VT-d §9.10), over or beside the automatic ones. */
+const Irte = z.strictObject({
+  index: z.number().int(),
+  present: z.boolean().optional(),
+  vector: z.number().int().optional(),
+  destination: z.number().int().optional(),
+  svt: z.number().int().optional(),
+  sq: z.number().int().optional(),
+  sid: z.union([z.string(), z.number().int()]).optional(),
+  fpd: z.boolean().optional(),
+  owner: Name.optional(),
+});
+
+const Kernel = z.strictObject({
+  /** The out-of-tree pcie_acs_override= patch: downstream, multifunction, id:vvvv:dddd. */
+  'acs-override': z.array(z.string()).optional(),
+  /** vfio_iommu_type1 allow_unsafe_interrupts. */
+  'unsafe-interrupts': Toggle.optional(),
+  /** VFIO's group viability check: enforced (Linux) or bypassed (what an attacker with root could do). */
+  'vfio-viability': z.enum(['enforced', 'bypassed']).optional(),
+});
+
+const Machine = z.strictObject({
+  cpus: z.number().int().optional(),
+  iommu: Iommu.optional(),
+  'msi-controller': z.enum(['x86', 'gicv2m', 'gicv3-its']).optional(),
+  'msi-doorbell': z.strictObject({ at: Quantity, 'before-iommu': Toggle.optional() }).optional(),
+  kernel: Kernel.optional(),
+  'hop-latency': Duration.optional(),
+  memory: z.array(Memory),
+  devices: z.array(Device),
+  irtes: z.array(Irte).optional(),
+});
+
+const Mapping = z.strictObject({ iova: Quantity, to: z.union([z.string(), z.number().int().nonnegative()]), size: Quantity, perm: z.enum(['r', 'w', 'rw']) });
+
+const Domain = z.strictObject({
+  devices: z.array(Name),
+  mode: z.enum(['identity', 'paging', 'blocked']).optional(),
+  map: z.array(Mapping).optional(),
+  /** Whether the context lets the devices use ATS translated requests (VT-d TT=01). */
+  'device-tlb': z.enum(['allowed', 'denied']).optional(),
+});
+
+/** Where a device access goes: an address, or a BAR of a device plus an offset. */
+const AccessTarget = z.union([Quantity, z.strictObject({ bar: z.string(), offset: Quantity.optional() })]);
+
+const Step = z.strictObject({
+  at: Duration,
+  from: Name.optional(),
+  write: AccessTarget.optional(),
+  read: AccessTarget.optional(),
+  data: Quantity.optional(),
+  size: z.number().int().optional(),
+  msi: z.strictObject({ vector: z.number().int().optional(), 'irte-of': Name.optional(), irte: z.number().int().optional() }).optional(),
+  'ats-translate': Quantity.optional(),
+  /** Modifiers: a forged requester ID, an AT=translated request, a PASID prefix. */
+  as: z.string().optional(),
+  translated: z.boolean().optional(),
+  pasid: z.number().int().optional(),
+  map: z.strictObject({ domain: Name, iova: Quantity, to: z.union([z.string(), z.number().int().nonnegative()]), size: Quantity, perm: z.enum(['r', 'w', 'rw']) }).optional(),
+  unmap: z.strictObject({ domain: Name, iova: Quantity, size: Quantity }).optional(),
+  invalidate: z.enum(['iotlb', 'iec', 'ats']).optional(),
+  'config-write': z
+    .strictObject({ device: Name, offset: Quantity, value: Quantity, size: z.number().int().optional(), by: Name.optional() })
+    .optional(),
+  wait: Duration.optional(),
+  note: z.string().optional(),
+});
+
+const ExpectRule = z.strictObject({
+  when: z.record(z.string(), z.unknown()).optional(),
+  verdict: z.enum(['breached', 'isolated']),
+  because: z.string().optional(),
+});
+
+export const ScenarioSchema = z.strictObject({
+  schema: z.literal('tlplab/v1'),
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a lowercase name of letters, digits and dashes'),
+  title: z.string(),
+  summary: z.string(),
+  sources: z.array(z.string()),
+  machine: Machine,
+  domains: z.record(z.string(), Domain).optional(),
+  attack: z.strictObject({ attacker: Name, steps: z.array(Step) }),
+  variants: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
+  expect: z.array(ExpectRule).min(1),
+});
+
+export type ScenarioFile = z.infer<typeof ScenarioSchema>;
+export type DeviceEntry = z.infer<typeof Device>;
+export type FunctionEntry = z.infer<typeof PciFunction>;
+export type StepEntry = z.infer<typeof Step>;
+export type BarEntry = z.infer<typeof Bar>;
+export type AcsEntry = z.infer<typeof Acs>;
+export type IrteEntry = z.infer<typeof Irte>;
+
+/** JSON Schema for editors, generated from the zod schema (kept in schemas/, checked by a test). */
+export function scenarioJsonSchema(): unknown {
+  return {
+    ...z.toJSONSchema(ScenarioSchema, { io: 'input', unrepresentable: 'any' }),
+    $id: 'https://tlplab.dev/schemas/tlplab-v1.schema.json',
+    title: 'tlplab scenario v1',
+  };
+}

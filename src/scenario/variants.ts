@@ -1,0 +1,170 @@
+/**
+ * The variant matrix: the cartesian product of the listed axes, each axis a
+ * dotted path into the file (list entries named by their id), and the
+ * expectation rules, first match wins. Rules that can never match, and
+ * variants no rule covers, are errors: a scenario states what it expects of
+ * every combination.
+ */
+import { produce } from 'immer';
+import type { Checker } from './checker.ts';
+import { didYouMean } from './diagnostics.ts';
+import type { ExpectRuleSpec, VariantAssignment } from './model.ts';
+import { ScenarioSchema, type ScenarioFile } from './schema.ts';
+import type { Path } from './source.ts';
+
+export interface VariantAxis {
+  /** As written, e.g. "machine.devices.sw-dp0.acs". */
+  readonly name: string;
+  /** Where it lands in the parsed document, e.g. ["machine", "devices", 3, "acs"]. */
+  readonly path: Path;
+  readonly values: readonly unknown[];
+}
+
+/** Resolves each axis against the document; unknown paths are reported. */
+export function resolveAxes(file: ScenarioFile, data: unknown, check: Checker): VariantAxis[] {
+  return Object.entries(file.variants ?? {}).flatMap(([name, values]) => {
+    const path = resolvePath(name, data, check, ['variants', name]);
+    return path === null ? [] : [{ name, path, values }];
+  });
+}
+
+function resolvePath(name: string, data: unknown, check: Checker, where: Path): Path | null {
+  const segments = name.split('.');
+  const path: (string | number)[] = [];
+  let node: unknown = data;
+  let schema: unknown = ScenarioSchema;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (Array.isArray(node)) {
+      // Match an entry by id (ids may contain dots: take the longest match), else by index.
+      let found = -1;
+      let used = 1;
+      for (let take = segments.length - i; take >= 1 && found < 0; take--) {
+        const id = segments.slice(i, i + take).join('.');
+        found = node.findIndex((e) => e !== null && typeof e === 'object' && (e as { id?: unknown }).id === id);
+        used = take;
+      }
+      if (found < 0 && /^\d+$/.test(segment) && Number(segment) < node.length) found = Number(segment);
+      if (found < 0) {
+        const ids = node.flatMap((e) => (e !== null && typeof e === 'object' && typeof (e as { id?: unknown }).id === 'string' ? [(e as { id: string }).id] : []));
+        check.error(where, `variant path '${name}' does not exist: no entry '${segment}' in ${path.join('.')}${didYouMean(segment, ids)}`, 'unknown-variant-path', true);
+        return null;
+      }
+      path.push(found);
+      node = node[found];
+      schema = childSchema(schema, 0);
+      i += used - 1;
+      continue;
+    }
+    const keys = objectKeys(schema);
+    const isRecord = recordValue(schema) !== undefined;
+    const present = node !== null && typeof node === 'object' && segment in (node as object);
+    if (!present && !keys.includes(segment)) {
+      const known = isRecord ? Object.keys((node ?? {}) as object) : keys;
+      check.error(where, `variant path '${name}' does not exist: '${segment}' is not a key of ${path.join('.') || 'the file'}${didYouMean(segment, known)}`, 'unknown-variant-path', true);
+      return null;
+    }
+    path.push(segment);
+    node = present ? (node as Record<string, unknown>)[segment] : undefined;
+    schema = isRecord ? recordValue(schema) : childSchema(schema, segment);
+  }
+  return path;
+}
+
+// Minimal zod introspection: enough to know which keys a path may name.
+type Def = { type: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown; innerType?: unknown; options?: unknown[] };
+const defOf = (schema: unknown): Def | undefined => (schema as { _zod?: { def: Def } } | undefined)?._zod?.def;
+
+function unwrapped(schema: unknown): Def | undefined {
+  let def = defOf(schema);
+  for (let guard = 0; def && guard < 8; guard++) {
+    if (def.type === 'optional' || def.type === 'default') def = defOf(def.innerType);
+    else if (def.type === 'union') def = (def.options ?? []).map(defOf).find((d) => d && ['object', 'array', 'record', 'optional'].includes(d.type)) ?? defOf(def.options?.[0]);
+    else return def;
+  }
+  return def;
+}
+
+function objectKeys(schema: unknown): string[] {
+  const def = unwrapped(schema);
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+}
+
+function recordValue(schema: unknown): unknown {
+  const def = unwrapped(schema);
+  return def?.type === 'record' ? def.valueType : undefined;
+}
+
+function childSchema(schema: unknown, key: string | number): unknown {
+  const def = unwrapped(schema);
+  if (def?.type === 'array') return def.element;
+  if (def?.type === 'object') return def.shape?.[String(key)];
+  return undefined;
+}
+
+/** Every combination of axis values, the first axis varying slowest. */
+export function combinations(axes: readonly VariantAxis[]): { assignment: VariantAssignment; indices: number[] }[] {
+  let result: { assignment: Record<string, unknown>; indices: number[] }[] = [{ assignment: {}, indices: [] }];
+  for (const axis of axes) {
+    result = result.flatMap((partial) => axis.values.map((value, i) => ({ assignment: { ...partial.assignment, [axis.name]: value }, indices: [...partial.indices, i] })));
+  }
+  return result;
+}
+
+/** The document with the assignment's values written in. */
+export function applyAssignment(data: unknown, axes: readonly VariantAxis[], assignment: VariantAssignment): unknown {
+  return produce(data, (draft: unknown) => {
+    for (const axis of axes) {
+      let node = draft as Record<string | number, unknown>;
+      for (const segment of axis.path.slice(0, -1)) {
+        node[segment] ??= {};
+        node = node[segment] as Record<string | number, unknown>;
+      }
+      node[axis.path.at(-1)!] = assignment[axis.name] as never;
+    }
+  });
+}
+
+/** on/true and off/false are the same value when comparing a rule with a variant. */
+export function sameValue(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown) => (v === 'on' ? true : v === 'off' ? false : v);
+  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
+}
+
+export function matches(rule: ExpectRuleSpec, assignment: VariantAssignment): boolean {
+  return Object.entries(rule.when).every(([axis, value]) => sameValue(assignment[axis], value));
+}
+
+/** Checks the rules against the axes; returns them with the index of the rule each combination takes. */
+export function checkExpectations(file: ScenarioFile, axes: readonly VariantAxis[], check: Checker): ExpectRuleSpec[] {
+  const rules: ExpectRuleSpec[] = file.expect.map((rule) => ({ when: rule.when ?? {}, verdict: rule.verdict, because: rule.because ?? null }));
+  rules.forEach((rule, r) => {
+    for (const [name, value] of Object.entries(rule.when)) {
+      const axis = axes.find((a) => a.name === name);
+      if (axis === undefined) {
+        check.error(['expect', r, 'when', name], `this rule can never match: '${name}' is not a variant axis${didYouMean(name, axes.map((a) => a.name))}`, 'never-matches', true);
+      } else if (!axis.values.some((v) => sameValue(v, value))) {
+        check.error(['expect', r, 'when', name], `this rule can never match: '${name}' takes ${axis.values.map((v) => JSON.stringify(v)).join(', ')}, not ${JSON.stringify(value)}`, 'never-matches');
+      }
+    }
+  });
+  if (check.failed) return rules;
+  const used = new Set<number>();
+  for (const { assignment } of combinations(axes)) {
+    const r = rules.findIndex((rule) => matches(rule, assignment));
+    if (r < 0) {
+      check.error(['expect'], `no expect rule matches the variant ${describeAssignment(assignment)}: add a final rule without when:`, 'uncovered-variant', true);
+      return rules;
+    }
+    used.add(r);
+  }
+  rules.forEach((_rule, r) => {
+    if (!used.has(r)) check.error(['expect', r], `this rule can never match: earlier rules take every variant it covers`, 'unreachable-rule');
+  });
+  return rules;
+}
+
+export function describeAssignment(assignment: VariantAssignment): string {
+  const parts = Object.entries(assignment).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.length === 0 ? '(base)' : parts.join(', ');
+}
