@@ -34,7 +34,12 @@ export type AcsState =
 
 export interface PciIds {
   readonly vendor: number;
-  readonly device: number;
+  /**
+   * Undefined when only the vendor is known: lspci printed a device name
+   * that is not among the quirk-listed names of device-names.ts, so the
+   * device is taken to be none of the quirk-listed IDs.
+   */
+  readonly device?: number;
   /** How the IDs were learnt: printed by lspci -nn, matched from a pci.ids name, or given by a scenario. */
   readonly source: 'numeric' | 'name' | 'scenario';
 }

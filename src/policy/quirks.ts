@@ -72,7 +72,7 @@ function isRootPort(fn: PciFunction): boolean {
  * capability. Full ACS only when pci_quirk_enable_intel_pch_acs() ran.
  */
 const intelPch: QuirkFn = (fn, flags, kernel) => {
-  if (!isRootPort(fn) || !INTEL_PCH_ACS_IDS.has(fn.ids!.device)) return ENOTTY;
+  if (!isRootPort(fn) || !INTEL_PCH_ACS_IDS.has((fn.ids!.device ?? -1))) return ENOTTY;
   return ctrlEnabled(flags, kernel.intelPchAcsQuirkEnabled === false ? 0 : SV_RR_CR_UF);
 };
 
@@ -95,7 +95,7 @@ function isIntelSptPort(device: number): boolean {
  * enabled set is the implemented subset of SV|RR|CR|UF.
  */
 const intelSpt: QuirkFn = (fn, flags) => {
-  if (!isRootPort(fn) || !isIntelSptPort(fn.ids!.device)) return ENOTTY;
+  if (!isRootPort(fn) || !isIntelSptPort((fn.ids!.device ?? -1))) return ENOTTY;
   if (fn.acs.kind === 'unknown') throw new UnknownFact(fn.key, 'the ACS capability');
   if (fn.acs.kind === 'none') return ENOTTY;
   const wanted = flags & (fn.acs.cap | Acs.EC);
@@ -104,7 +104,7 @@ const intelSpt: QuirkFn = (fn, flags) => {
 
 /** pci_quirk_cavium_acs(): ThunderX root ports. */
 const cavium: QuirkFn = (fn, flags) => {
-  const d = fn.ids!.device;
+  const d = fn.ids!.device ?? -1;
   if (!isRootPort(fn) || !((d >= 0xa000 && d <= 0xa7ff) || d === 0xaf84 || d === 0xb884)) return ENOTTY;
   return ctrlEnabled(flags, SV_RR_CR_UF);
 };
@@ -116,14 +116,14 @@ const annapurna: QuirkFn = (fn, flags) => (isRootPort(fn) ? ((flags & ~SV_RR_CR_
 const zhaoxinPorts: QuirkFn = (fn, flags) => {
   requirePortType(fn);
   if (fn.portType !== 'root-port' && fn.portType !== 'downstream') return ENOTTY;
-  const d = fn.ids!.device;
+  const d = fn.ids!.device ?? -1;
   if ((d >= 0x0710 && d <= 0x071e) || d === 0x0721 || (d >= 0x0723 && d <= 0x0752)) return ctrlEnabled(flags, SV_RR_CR_UF);
   return 0;
 };
 
 /** pci_quirk_wangxun_nic_acs(). */
 const wangxun: QuirkFn = (fn, flags) => {
-  const d = fn.ids!.device;
+  const d = fn.ids!.device ?? -1;
   if ((d >= 0x0100 && d <= 0x010f) || [0x1001, 0x2001, 0x5010, 0x5025, 0x5040, 0x5110, 0x5125, 0x5140].includes(d)) return ctrlEnabled(flags, SV_RR_CR_UF);
   return 0;
 };
@@ -139,7 +139,7 @@ const acsOverride: QuirkFn = (fn, _flags, kernel) => {
   if (fn.portType === 'conventional') return ENOTTY;
   if (fn.acs.kind === 'unknown') throw new UnknownFact(fn.key, 'the ACS capability');
   if (fn.acs.kind === 'present') return ENOTTY;
-  if (fn.ids && override.ids.some((id) => id.vendor === fn.ids!.vendor && id.device === fn.ids!.device)) return 1;
+  if (fn.ids && override.ids.some((id) => id.vendor === fn.ids!.vendor && id.device === (fn.ids!.device ?? -1))) return 1;
   switch (fn.portType) {
     case 'downstream':
     case 'root-port':
@@ -196,7 +196,7 @@ export const ACS_QUIRKS: readonly AcsQuirk[] = [
 export function devSpecificAcsEnabled(fn: PciFunction, flags: number, kernel: KernelModel): number {
   if (fn.ids) {
     for (const quirk of ACS_QUIRKS) {
-      if (quirk.vendor !== fn.ids.vendor || (quirk.device !== ANY && quirk.device !== fn.ids.device)) continue;
+      if (quirk.vendor !== fn.ids.vendor || (quirk.device !== ANY && quirk.device !== fn.ids.device)) continue; // unknown device: only vendor-wide entries
       const result = quirk.check(fn, flags, kernel);
       if (result >= 0) return result;
     }
@@ -221,6 +221,6 @@ const PCIE_BRIDGE_ALIAS_IDS: readonly (readonly [number, number])[] = [
 
 export function usesPcieBridgeAlias(fn: PciFunction, parent: PciFunction | undefined): boolean {
   if (!fn.isBridge || !fn.ids || !parent || fn.portType !== 'conventional') return false;
-  if (!PCIE_BRIDGE_ALIAS_IDS.some(([v, d]) => v === fn.ids!.vendor && d === fn.ids!.device)) return false;
+  if (!PCIE_BRIDGE_ALIAS_IDS.some(([v, d]) => v === fn.ids!.vendor && d === (fn.ids!.device ?? -1))) return false;
   return parent.portType !== 'conventional' && parent.portType !== 'unknown' && parent.portType !== 'pcie-pci-bridge';
 }
