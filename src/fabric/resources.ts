@@ -22,6 +22,8 @@ interface Item {
   /** Base when pinned; null when it may be placed anywhere. */
   readonly fixed: number | null;
   readonly owner: string;
+  /** "BAR 0 of 'nic'" or "the memory window of 'rp0'", for errors. */
+  readonly what: string;
   place(base: number): void;
 }
 
@@ -75,6 +77,7 @@ function itemsOnBus(functions: readonly EnumeratedFunction[], space: Space): Ite
         align: bar.size,
         fixed: bar.at ?? null,
         owner: fn.config.id,
+        what: `BAR ${index} of '${fn.config.id}'`,
         place: (base) => {
           fn.bars[index] = { ...fn.bars[index]!, base };
         },
@@ -105,14 +108,14 @@ function bridgeItem(bridge: EnumeratedFunction, space: Space): Item | null {
       throw new TopologyError('WINDOW_OVERFLOW', `the ${space} resources below '${id}' do not fit its window ${formatRange(pinned)}`, id, 'windows');
     }
     bridge.windows[space] = pinned;
-    return fixedItem(id, pinned);
+    return fixedItem(id, space, pinned);
   }
   const fixedBases = kids.filter((k) => k.fixed !== null).map((k) => k.fixed!);
   if (fixedBases.length > 0) {
     const base = alignDown(Math.min(...fixedBases), WINDOW_GRANULE);
     const window = { base, size: alignUp(pack(kids, base), WINDOW_GRANULE) - base };
     bridge.windows[space] = window;
-    return fixedItem(id, window);
+    return fixedItem(id, space, window);
   }
   // Movable: lay the children out from offset 0, then shift them when the window is placed.
   const offsets: number[] = [];
@@ -124,6 +127,7 @@ function bridgeItem(bridge: EnumeratedFunction, space: Space): Item | null {
     align,
     fixed: null,
     owner: id,
+    what: `the ${space} window of '${id}'`,
     place: (base) => {
       bridge.windows[space] = { base, size };
       kids.forEach((kid, i) => kid.place(base + offsets[i]!));
@@ -131,8 +135,8 @@ function bridgeItem(bridge: EnumeratedFunction, space: Space): Item | null {
   };
 }
 
-function fixedItem(owner: string, range: AddressRange): Item {
-  return { size: range.size, align: WINDOW_GRANULE, fixed: range.base, owner, place: () => {} };
+function fixedItem(owner: string, space: Space, range: AddressRange): Item {
+  return { size: range.size, align: WINDOW_GRANULE, fixed: range.base, owner, what: `the ${space} window of '${owner}'`, place: () => {} };
 }
 
 /**
@@ -142,16 +146,16 @@ function fixedItem(owner: string, range: AddressRange): Item {
  * of the highest item.
  */
 function pack(items: readonly Item[], start: number): number {
-  const taken: { base: number; end: number; owner: string }[] = [];
+  const taken: { base: number; end: number; owner: string; what: string }[] = [];
   let end = start;
   for (const item of items) {
     if (item.fixed === null) continue;
-    const range = { base: item.fixed, end: item.fixed + item.size, owner: item.owner };
+    const range = { base: item.fixed, end: item.fixed + item.size, owner: item.owner, what: item.what };
     const clash = taken.find((t) => t.base < range.end && range.base < t.end);
     if (clash) {
       throw new TopologyError(
         'OVERLAPPING_BARS',
-        `${item.owner} at ${formatRange({ base: range.base, size: item.size })} overlaps ${clash.owner} at ${formatRange({ base: clash.base, size: clash.end - clash.base })}`,
+        `${item.what} ${formatRange({ base: range.base, size: item.size })} overlaps ${clash.what} ${formatRange({ base: clash.base, size: clash.end - clash.base })}`,
         item.owner,
         'bars',
       );
@@ -168,7 +172,7 @@ function pack(items: readonly Item[], start: number): number {
       base = alignUp(clash.end, item.align);
     }
     item.place(base);
-    taken.push({ base, end: base + item.size, owner: item.owner });
+    taken.push({ base, end: base + item.size, owner: item.owner, what: item.what });
     end = Math.max(end, base + item.size);
   }
   return end;

@@ -179,10 +179,10 @@ function barOf(entry: BarEntry, path: Path, check: Checker): BarConfig {
 
 function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: string | undefined, path: Path, check: Checker, principals: Set<string>): FunctionSpec {
   const bars = fn.bars ?? [];
-  // Malformed sizes are reported by barOf; here they count as empty.
-  const barSize = (i: number) => {
+  // Malformed sizes are reported by barOf; checks that need them are skipped (undefined).
+  const barSize = (i: number): number | undefined => {
     const bar = bars[i];
-    return (bar === undefined ? 0 : parseQuantity(typeof bar === 'object' ? bar.size : bar)) ?? 0;
+    return bar === undefined ? 0 : parseQuantity(typeof bar === 'object' ? bar.size : bar);
   };
   let msi: FunctionSpec['msi'] = null;
   if (fn.msi !== undefined) {
@@ -197,7 +197,7 @@ function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: st
     const offset = 'offset' in entry && entry.offset !== undefined ? check.quantity(entry.offset, [...path, 'msix', 'offset'], 'MSI-X table offset') : 0;
     if (entry.vectors < 1 || entry.vectors > 2048) check.error([...path, 'msix'], `MSI-X supports 1 to 2048 vectors (PCIe 6.0 §7.7.2.2), not ${entry.vectors}`, 'bad-msix');
     else if (bar < 0 || bar >= bars.length) check.error([...path, 'msix'], `the MSI-X table lives in a BAR, but '${fn.id}' has no BAR ${Math.max(bar, 0)}`, 'bad-msix');
-    else if (offset % 8 !== 0 || offset + entry.vectors * 16 > barSize(bar)) {
+    else if (offset % 8 !== 0 || offset + entry.vectors * 16 > (barSize(bar) ?? Infinity)) {
       check.error([...path, 'msix'], `an MSI-X table of ${entry.vectors} entries (16 bytes each) at offset ${offset} does not fit in BAR ${bar} (or is not QWORD aligned)`, 'bad-msix');
     }
     msix = { vectors: entry.vectors, bar, offset, programmedBy: ('programmed-by' in entry && entry['programmed-by']) || 'host' };
@@ -210,7 +210,7 @@ function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: st
           const where: Path = [...path, 'bars', b, 'regions', r];
           const offset = check.quantity(region.offset, [...where, 'offset'], 'region offset');
           const size = check.quantity(region.size, [...where, 'size'], 'region size');
-          if (offset + size > barSize(b)) check.error(where, `region ${offset}+${size} lies outside BAR ${b}`, 'bad-region');
+          if (offset + size > (barSize(b) ?? Infinity)) check.error(where, `region ${offset}+${size} lies outside BAR ${b}`, 'bad-region');
           principals.add(region.owner);
           return { bar: b, name: region.name ?? `${fn.id}.bar${b}+${offset.toString(16)}`, offset, size, owner: region.owner };
         })

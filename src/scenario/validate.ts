@@ -30,21 +30,19 @@ function describe(schema: AnySchema, issue: Issue, data: unknown, locate: Locate
     case 'invalid_value': {
       const values = issue.values.map(String);
       const input = valueAt(data, path);
+      if (input === undefined) return [missingKey(path, data, locate)];
       const shown = typeof input === 'string' ? `'${input}'` : JSON.stringify(input);
       return [locate(path, `invalid value ${shown} for ${where}: expected ${oneOf(values)}${typeof input === 'string' ? didYouMean(input, values) : ''}`, 'invalid-value')];
     }
     case 'invalid_type': {
       const input = valueAt(data, path);
-      if (input === undefined) {
-        const key = path.at(-1);
-        return [locate(path.slice(0, -1), `missing required key '${String(key)}'${path.length > 1 ? ` in ${readablePath(path.slice(0, -1), data)}` : ''}`, 'missing-key')];
-      }
+      if (input === undefined) return [missingKey(path, data, locate)];
       return [locate(path, `${where} must be ${article(issue.expected)}, not ${kindOf(input)}`, 'invalid-type')];
     }
     case 'invalid_union': {
       const best = closestBranch(issue.errors);
       if (best) return best.map((inner) => describe(schema, { ...inner, path: [...path, ...inner.path] } as Issue, data, locate)).flat();
-      const hint = unionHint(schemaAt(schema, path));
+      const hint = unionHint(schemaAt(schema, path, false));
       return [locate(path, `${where} must be ${hint}, not ${kindOf(valueAt(data, path))}`, 'invalid-type')];
     }
     case 'too_small':
@@ -54,6 +52,11 @@ function describe(schema: AnySchema, issue: Issue, data: unknown, locate: Locate
     default:
       return [locate(path, `${where}: ${issue.message}`, 'invalid')];
   }
+}
+
+function missingKey(path: Path, data: unknown, locate: Locate): Diagnostic {
+  const parent = path.slice(0, -1);
+  return locate(parent, `missing required key '${String(path.at(-1))}'${parent.length > 0 ? ` in ${readablePath(parent, data)}` : ''}`, 'missing-key');
 }
 
 /** A union's branch whose failures are not just "wrong type at the top", if exactly one such branch exists. */
@@ -66,8 +69,11 @@ function def(schema: AnySchema): Record<string, unknown> {
   return (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
 }
 
-/** The schema that validates the value at `path` (unwrapping optionals, preferring object branches). */
-function schemaAt(schema: AnySchema, path: Path): AnySchema | undefined {
+/**
+ * The schema that validates the value at `path`: optionals unwrapped, unions
+ * resolved to their object branch on the way (and at the end when `resolveUnion`).
+ */
+function schemaAt(schema: AnySchema, path: Path, resolveUnion = true): AnySchema | undefined {
   let current: AnySchema | undefined = schema;
   for (const segment of path) {
     current = unwrap(current);
@@ -78,7 +84,13 @@ function schemaAt(schema: AnySchema, path: Path): AnySchema | undefined {
     else if (d.type === 'record') current = d.valueType as AnySchema;
     else return undefined;
   }
-  return unwrap(current);
+  return resolveUnion ? unwrap(current) : stripOptional(current);
+}
+
+function stripOptional(schema: AnySchema | undefined): AnySchema | undefined {
+  let current = schema;
+  while (current !== undefined && ['optional', 'default', 'nullable'].includes(String(def(current).type))) current = def(current).innerType as AnySchema;
+  return current;
 }
 
 function unwrap(schema: AnySchema | undefined): AnySchema | undefined {
