@@ -3,6 +3,7 @@ import type { CAC } from 'cac';
 import type { Io } from './io.ts';
 import { runDemoCommand } from './commands/demo.ts';
 import { runBench } from './commands/bench.ts';
+import { runGroups } from './commands/groups.ts';
 
 export type Complete = (exitCode: Promise<number> | number) => void;
 
@@ -17,4 +18,15 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--json', 'Print figures as JSON')
     .option('--events <n>', 'Events per kernel run', { default: 1_000_000 })
     .action((options: { json?: boolean; events: unknown }) => complete(runBench(io, options)));
+
+  cli
+    .command('groups <input>', 'IOMMU groups Linux would form for an lspci dump (topology.yaml once the scenario loader lands)')
+    .option('--algorithm <name>', 'classic | per-bus | both', { default: 'classic' })
+    .option('--json', 'Print { schema: "tlplab/groups-v1", algorithm, groups, unknown }')
+    .option('--compare <file>', 'Compare with a kernel group listing (sysfs script output, IOMMU group: lines, dmesg); exit 1 on mismatch')
+    .option('--acs-override <value>', 'Model pcie_acs_override=downstream,multifunction,id:vvvv:dddd')
+    .option('--config-acs <value>', 'Model pci=config_acs=<flags>@<device>[;...]')
+    .action((input: string, options: { algorithm?: unknown; json?: boolean; compare?: unknown; acsOverride?: unknown; configAcs?: unknown }) =>
+      complete(runGroups(io, { path: input, ...options })),
+    );
 }

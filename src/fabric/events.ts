@@ -16,7 +16,9 @@ export type HopDecision =
   | 'reflect-down'
   | 'alias'
   | 'translate'
-  | 'decode';
+  | 'decode'
+  /** Interrupt remapping or MSI translation (VT-d IRTE, AMD-Vi table, GIC ITS) at the root complex. */
+  | 'remap';
 
 export interface TlpIssuedEvent {
   readonly type: 'tlp.issued';

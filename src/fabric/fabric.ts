@@ -77,6 +77,7 @@ export class Fabric implements FabricCore {
     const fn = typeof fnId === 'string' ? this.fn(fnId) : fnId;
     const tlp = this.newTlp({ ...init, requesterId: init.requesterId ?? fn.rid });
     tlp.issuer = fn.node;
+    tlp.origin = fn.id;
     this.traceIssue(tlp, fn.id);
     const node = fn.node;
     if (node instanceof DeviceNode) node.emit(tlp, fn);
@@ -89,6 +90,7 @@ export class Fabric implements FabricCore {
   hostIssue(init: Omit<IssueInit, 'requesterId'>): Tlp {
     const tlp = this.newTlp({ ...init, requesterId: this.root.rid });
     tlp.issuer = this.root;
+    tlp.origin = 'host';
     this.traceIssue(tlp, 'host');
     this.root.receive(tlp, null);
     return tlp;
@@ -171,6 +173,7 @@ export class Fabric implements FabricCore {
     const completer = fn === null ? this.root.rid : fn.rid;
     const cpl = this.newTlp({ type: 'CplD', requesterId: completer, targetId: request.requesterId, request, data, length: request.length });
     cpl.issuer = node;
+    cpl.origin = fn === null ? 'host' : fn.id;
     cpl.attachment = attachment;
     if (this.trace.enabled) this.traceIssue(cpl, fn === null ? 'host' : fn.id);
     if (node === this.root) this.root.routeById(cpl);

@@ -73,6 +73,15 @@ export class ConfigSpace {
     }
   }
 
+  /**
+   * Stores a value without calling any register model: for a model that keeps
+   * read-only or hard-wired bits in place after a write (e.g. MSI Message Control).
+   */
+  poke(offset: number, size: 1 | 2 | 4, value: number): void {
+    checkAccess(offset, size);
+    this.store(offset, size, value);
+  }
+
   /** Models a register: its writes reach `model.write`, its reads `model.read`. */
   define(offset: number, size: 1 | 2 | 4, model: RegisterModel, initial = 0): void {
     checkAccess(offset, size);

@@ -81,6 +81,8 @@ export class Tlp {
   attachment: object | null = null;
 
   // Routing bookkeeping, owned by the fabric.
+  /** Id of the function that put this TLP on the fabric, or "host"; completions: the completer. */
+  origin = '';
   /** The node that put this TLP on the fabric; the fabric types it. */
   issuer: object | null = null;
   /** The node that handed this TLP over on the last hop; the fabric types it. */

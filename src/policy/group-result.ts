@@ -55,7 +55,7 @@ export class GroupState {
         this.groupOf.set(fn.key, decide(fn));
       } catch (error) {
         if (!(error instanceof UnknownFact)) throw error;
-        this.unknownReason.set(fn.key, error.message);
+        this.unknownReason.set(fn.key, error.subject === fn.key ? `${error.what} is unknown` : error.message);
       }
     }
   }

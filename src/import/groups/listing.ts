@@ -34,7 +34,8 @@ const FORMS: readonly RegExp[] = [
 ];
 const SYSFS = new RegExp(`/sys/kernel/iommu_groups/(\\d+)/devices/(${BDF})`);
 const GROUP_HEADING = /^\s*\*?\s*IOMMU Group (\d+)\s*:?\s*(.*)$/i;
-const LEADING_BDF = new RegExp(`^\\s*(${BDF})(?:\\s|$)`);
+/** A BDF at the start of a line; with an `lspci -PP` path the function is the last element. */
+const LEADING_BDF = new RegExp(`^\\s*(?:${BDF}/(?:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]/)*)?(${BDF})(?:\\s|$)`);
 
 export function parseGroupListing(text: string): GroupListing {
   const groups = new Map<string, number>();
@@ -45,7 +46,11 @@ export function parseGroupListing(text: string): GroupListing {
     const line = raw.replace(/\u00a0/g, ' ');
     for (const form of FORMS) {
       const m = form.exec(line);
-      if (m) return add(m[1]!, Number(m[2]));
+      if (!m) continue;
+      // A mail-wrapped dmesg line can glue the timestamp to the BDF ("[   20000:20:00.0"):
+      // without the "pci " prefix a 5-digit domain is taken as its last 4 digits.
+      const bdf = /^[0-9a-fA-F]{5}:/.test(m[1]!) && !/pci\s+[0-9a-fA-F]{5}:/.test(line) ? m[1]!.slice(1) : m[1]!;
+      return add(bdf, Number(m[2]));
     }
     const sysfs = SYSFS.exec(line);
     if (sysfs) return add(sysfs[2]!, Number(sysfs[1]));

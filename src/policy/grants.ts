@@ -1,0 +1,56 @@
+/**
+ * What the configuration intends a principal's devices to reach through the
+ * IOMMU, over time (DESIGN.md §3): a host buffer mapped for a device's DMA
+ * is a grant from `map` until `unmap`, byte for byte as the mapping was
+ * asked for — not rounded to pages, so bytes that merely share a page with
+ * a mapped buffer are not granted (sub-page exposure is a breach).
+ */
+import type { Principal } from './ownership.ts';
+
+export type Access = 'read' | 'write';
+
+export interface Grant {
+  readonly domain: string;
+  readonly principals: readonly Principal[];
+  readonly iova: number;
+  /** Host-physical target of the mapping. */
+  readonly hpa: number;
+  readonly size: number;
+  readonly perm: 'r' | 'w' | 'rw';
+  readonly from: number;
+  /** End of the grant (the unmap's time); Infinity while mapped. */
+  until: number;
+}
+
+export class GrantLedger {
+  private readonly grants: Grant[] = [];
+
+  get all(): readonly Grant[] {
+    return this.grants;
+  }
+
+  map(domain: string, principals: readonly Principal[], mapping: { iova: number; hpa: number; size: number; perm: Grant['perm'] }, time: number): void {
+    this.grants.push({ domain, principals, ...mapping, from: time, until: Infinity });
+  }
+
+  /** Ends the parts of grants in [iova, iova+size) at `time`; parts outside stay granted. */
+  unmap(domain: string, iova: number, size: number, time: number): void {
+    const end = iova + size;
+    for (const grant of [...this.grants]) {
+      if (grant.domain !== domain || grant.until <= time) continue;
+      const gEnd = grant.iova + grant.size;
+      if (gEnd <= iova || grant.iova >= end) continue;
+      grant.until = time;
+      if (grant.iova < iova) this.grants.push({ ...grant, size: iova - grant.iova, until: Infinity });
+      if (gEnd > end) this.grants.push({ ...grant, iova: end, hpa: grant.hpa + (end - grant.iova), size: gEnd - end, until: Infinity });
+    }
+  }
+
+  /** The grant letting `principal` do `access` to [hpa, hpa+length) at `time`, if any. */
+  granting(principal: Principal, hpa: number, length: number, access: Access, time: number): Grant | undefined {
+    const needed = access === 'write' ? 'w' : 'r';
+    return this.grants.find(
+      (g) => g.principals.includes(principal) && g.from <= time && time < g.until && g.perm.includes(needed) && hpa >= g.hpa && hpa + length <= g.hpa + g.size,
+    );
+  }
+}
