@@ -49,7 +49,8 @@ export function parseGroupListing(text: string): GroupListing {
       if (!m) continue;
       // A mail-wrapped dmesg line can glue the timestamp to the BDF ("[   20000:20:00.0"):
       // without the "pci " prefix a 5-digit domain is taken as its last 4 digits.
-      const bdf = /^[0-9a-fA-F]{5}:/.test(m[1]!) && !/pci\s+[0-9a-fA-F]{5}:/.test(line) ? m[1]!.slice(1) : m[1]!;
+      const glued = form === FORMS[1] && /^[0-9a-fA-F]{5}:/.test(m[1]!) && !/pci\s+[0-9a-fA-F]{5}:/.test(line);
+      const bdf = glued ? m[1]!.slice(1) : m[1]!;
       return add(bdf, Number(m[2]));
     }
     const sysfs = SYSFS.exec(line);
