@@ -1,0 +1,61 @@
+/**
+ * JUnit XML: one testsuite per scenario file, one testcase per variant.
+ * A failed expectation is a <failure>; an invalid or crashed scenario is an
+ * <error> (CI tools tell the two apart, as Vitest's reporter does).
+ */
+import { describeVariant } from './variant-text.ts';
+import type { RunResult, ScenarioFailure, SuiteResult } from '../scenario/results.ts';
+
+export function renderJunit(suite: SuiteResult): string {
+  const files = new Map<string, { runs: RunResult[]; failures: ScenarioFailure[]; name: string }>();
+  const entry = (file: string, name: string) => {
+    let e = files.get(file);
+    if (e === undefined) files.set(file, (e = { runs: [], failures: [], name }));
+    return e;
+  };
+  for (const run of suite.runs) entry(run.file, run.scenario).runs.push(run);
+  for (const failure of suite.failures) entry(failure.file, failure.scenario ?? failure.file).failures.push(failure);
+
+  const tests = suite.runs.length + suite.failures.length;
+  const failed = suite.runs.filter((r) => !r.pass).length;
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="tlplab" tests="${tests}" failures="${failed}" errors="${suite.failures.length}">`,
+  ];
+  for (const [file, e] of files) {
+    const suiteFailures = e.runs.filter((r) => !r.pass).length;
+    lines.push(`  <testsuite name="${xml(e.name)}" file="${xml(file)}" tests="${e.runs.length + e.failures.length}" failures="${suiteFailures}" errors="${e.failures.length}">`);
+    for (const run of e.runs) {
+      const name = `${run.scenario} [${describeVariant(run.variant)}]`;
+      if (run.pass) {
+        lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}"/>`);
+        continue;
+      }
+      const breaches = run.breaches.map((b) => `${b.kind}: ${b.detail}`).join('\n');
+      lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}">`);
+      lines.push(`      <failure message="${xml(`expected ${run.expected}, got ${run.verdict}`)}" type="expectation">${xml(breaches || 'no breach: every attempt was stopped')}</failure>`);
+      lines.push('    </testcase>');
+    }
+    for (const failure of e.failures) {
+      const name = failure.variant === null ? failure.file : `${failure.scenario} [${describeVariant(failure.variant)}]`;
+      lines.push(`    <testcase classname="${xml(failure.scenario ?? failure.file)}" name="${xml(name)}">`);
+      lines.push(`      <error message="${xml(failure.kind === 'invalid' ? 'invalid scenario' : 'internal error')}" type="${failure.kind}">${xml(failure.message)}</error>`);
+      lines.push('    </testcase>');
+    }
+    lines.push('  </testsuite>');
+  }
+  lines.push('</testsuites>');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Escapes text for XML attributes and content; drops characters XML 1.0 cannot carry. */
+export function xml(text: string): string {
+  return text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
