@@ -1,6 +1,6 @@
 /** Test helpers: a fabric with an IOMMU installed and one trace for both layers. */
 import { Kernel } from '../../src/sim/kernel.ts';
-import { Trace } from '../../src/sim/trace.ts';
+import { Trace, type TraceRecord } from '../../src/sim/trace.ts';
 import { compileFabric, type Fabric, type IssueInit } from '../../src/fabric/fabric.ts';
 import type { FabricConfig, FunctionConfig } from '../../src/fabric/topology.ts';
 import type { FabricEvent } from '../../src/fabric/events.ts';
@@ -24,7 +24,7 @@ export interface IommuHarness {
   sendAt(time: number, from: string, init: IssueInit): () => Tlp;
   /** Runs `action` at an absolute time (ns), at control priority. */
   at(time: number, action: () => void): void;
-  events<T extends AnyEvent['type']>(type: T): Extract<AnyEvent, { type: T }>[];
+  events<T extends AnyEvent['type']>(type: T): TraceRecord<Extract<AnyEvent, { type: T }>>[];
 }
 
 /** Stands in for the interrupts layer: takes every request decoded to FEEx_xxxxh. */
