@@ -16,7 +16,7 @@ import type { Tlp } from '../pcie/tlp.ts';
 import type { Kernel } from '../sim/kernel.ts';
 import { Atc, type AtsInvalidateRequest } from './ats.ts';
 import { IommuError, MSI_IOVA_BASE, PAGE_SIZE, resolveIommuConfig, type IommuConfig, type IommuConfigInput } from './config.ts';
-import { DOMAIN_MODES, Domain, type DomainMode, type DomainOptions, type Perm } from './domain.ts';
+import { DOMAIN_MODES, Domain, permName, type DomainMode, type DomainOptions, type PageMapping, type Perm } from './domain.ts';
 import type { IommuEvent } from './events.ts';
 import type { FaultRecord, FaultSpec, IommuAccess } from './faults.ts';
 import { FlushQueue, type FlushTarget, type FlushTrigger } from './flush-queue.ts';
@@ -100,6 +100,20 @@ export class Iommu implements HostBridge, FlushTarget {
 
   context(rid: RequesterId): IommuContext | undefined {
     return this.contextMap.get(rid);
+  }
+
+  /** What the page table of `rid`'s domain grants at `iova` now (the host's intent); undefined when nothing. */
+  grantFor(rid: RequesterId, iova: number): PageMapping | undefined {
+    return this.contextMap.get(rid)?.domain.lookup(iova);
+  }
+
+  /** What the IOTLB still holds for `iova` in a domain (may outlive the grant until invalidated). */
+  iotlbLookup(domainRef: Domain | string, iova: number): PageMapping | undefined {
+    const domain = this.resolve(domainRef);
+    const page = Math.floor(iova / PAGE_SIZE);
+    const entry = this.iotlb.peek(domain.id, page);
+    if (entry === undefined) return undefined;
+    return { iova: page * PAGE_SIZE, hpa: entry.hpaPage * PAGE_SIZE, perm: permName(entry.perm)! };
   }
 
   /** VT-d: whether the bus's root entry is present (set when Linux first attaches a device on it). */

@@ -36,6 +36,8 @@ describe('the deferred-invalidation window (Linux __iommu_dma_unmap + queue_iova
       expect(late()).toMatchObject({ address: RAM + 0x1040 });
       expect(h.events('iommu.translate').at(-1)).toMatchObject({ tlp: late().id, source, stale: true, domain: 'vm1', hpa: RAM + 0x1040 });
       expect(h.vm1.lookup(0x1040)).toBeUndefined(); // the grant is gone; only the IOTLB still has it
+      expect(h.iommu.grantFor(h.fabric.fn('nic').rid, 0x1040)).toBeUndefined();
+      expect(h.iommu.iotlbLookup(h.vm1, 0x1040)).toEqual({ iova: 0x1000, hpa: RAM + 0x1000, perm: 'rw' });
     } else {
       expect(late()).toMatchObject({ reason: 'iommu.no-mapping', faultCode: 0x5 });
     }
