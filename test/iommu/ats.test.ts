@@ -87,9 +87,9 @@ describe('ATS without device-TLB permission (VT-d 5.10 Table 30 LCT.5, context T
 
 describe('ACS Translation Blocking stops translated requests at the port (VT-d 5.10 §4.2.2; PCIe 6.0 §6.12.1.1)', () => {
   it.each([
-    ['TB on', acs(['SV', 'TB', 'RR', 'CR', 'UF']), 'blocked'],
-    ['TB off', acs(['SV', 'RR', 'CR', 'UF']), 'delivered'],
-  ] as const)('%s at the downstream port → %s', (_case, dp0, outcome) => {
+    ['TB on', 'blocked', acs(['SV', 'TB', 'RR', 'CR', 'UF'])],
+    ['TB off', 'delivered', acs(['SV', 'RR', 'CR', 'UF'])],
+  ] as const)('%s at the downstream port → %s', (_case, outcome, dp0) => {
     const h = setup(switchPair(dp0), { model: 'vtd' });
     attachDevice(h.fabric, 'a', h.iommu.createDomain('d', 'paging', { deviceTlb: true }));
     const tlp = h.send('a', { type: 'MemWr', address: RAM, at: 'translated' });

@@ -69,7 +69,7 @@ describe('permissions (VT-d 5.10 §3.7.1; Table 30 LGN.1-LGN.3)', () => {
     ['w', 'MemRd', 'faulted', 'iommu.read-denied', 0x6],
     ['rw', 'MemRd', 'completed', null, null],
     ['rw', 'MemWr', 'delivered', null, null],
-  ] as const)('page mapped %s, %s → %s %s', (perm, type, outcome, reason, code) => {
+  ] as const)('page mapped %s, %s → %s', (perm, type, outcome, reason, code) => {
     const h = vtd();
     h.iommu.map(h.vm1, 0x2000, RAM + 0x2000, 0x1000, perm);
     const tlp = h.send('nic', { type, address: 0x2000 });
@@ -130,13 +130,13 @@ describe('fault-processing disable (VT-d 5.10 §9.3 FPD; Table 30 "Qualified")',
 
 describe('the interrupt window FEEx_xxxxh (VT-d 5.10 §3.15, Table 15 fault 29h, Table 30 LGN.4)', () => {
   it.each([
-    ['DWORD write', { type: 'MemWr', length: 4 }, 'delivered', 'interrupt', null],
-    ['2-byte write', { type: 'MemWr', length: 2 }, 'faulted', 'iommu.interrupt-range-illegal', 0x29],
-    ['8-byte write', { type: 'MemWr', length: 8 }, 'faulted', 'iommu.interrupt-range-illegal', 0x29],
-    ['DWORD read', { type: 'MemRd', length: 4 }, 'faulted', 'iommu.interrupt-range-illegal', 0x29],
-    ['zero-length read', { type: 'MemRd', length: 0 }, 'completed', 'iommu.zlr-interrupt-range', null],
-    ['DWORD write with PASID', { type: 'MemWr', length: 4, pasid: 1 }, 'faulted', 'iommu.pasid-unsupported', 0x31],
-  ] as const)('%s → %s (%s)', (_case, init, outcome, reason, code) => {
+    ['DWORD write', 'delivered', 'interrupt', null, { type: 'MemWr', length: 4 }],
+    ['2-byte write', 'faulted', 'iommu.interrupt-range-illegal', 0x29, { type: 'MemWr', length: 2 }],
+    ['8-byte write', 'faulted', 'iommu.interrupt-range-illegal', 0x29, { type: 'MemWr', length: 8 }],
+    ['DWORD read', 'faulted', 'iommu.interrupt-range-illegal', 0x29, { type: 'MemRd', length: 4 }],
+    ['zero-length read', 'completed', 'iommu.zlr-interrupt-range', null, { type: 'MemRd', length: 0 }],
+    ['DWORD write with PASID', 'faulted', 'iommu.pasid-unsupported', 0x31, { type: 'MemWr', length: 4, pasid: 1 }],
+  ] as const)('%s → %s (%s)', (_case, outcome, reason, code, init) => {
     const h = setup(twoPorts, { model: 'vtd' });
     attachDevice(h.fabric, 'nic', h.iommu.createDomain('none', 'blocked'));
     const tlp = h.send('nic', { ...init, address: 0xfee0_0000 });
@@ -172,11 +172,11 @@ describe('after translation the address goes where it decodes (VT-d 5.10 §3.17)
 
 describe('DMA remapping off (VT-d 5.10 §4.2.1, GSTS.TES = 0)', () => {
   it.each([
-    ['untranslated write', { type: 'MemWr', address: RAM }, 'delivered', 'memory'],
-    ['DWORD write to the interrupt window', { type: 'MemWr', address: 0xfee0_0000 }, 'delivered', 'interrupt'],
-    ['translation request', { type: 'MemRd', address: RAM, length: 8, at: 'translation-request' }, 'unsupported-request', 'iommu.remapping-disabled'],
-    ['translated write', { type: 'MemWr', address: RAM, at: 'translated' }, 'unsupported-request', 'iommu.remapping-disabled'],
-  ] as const)('%s → %s', (_case, init, outcome, reason) => {
+    ['untranslated write', 'delivered', 'memory', { type: 'MemWr', address: RAM }],
+    ['DWORD write to the interrupt window', 'delivered', 'interrupt', { type: 'MemWr', address: 0xfee0_0000 }],
+    ['translation request', 'unsupported-request', 'iommu.remapping-disabled', { type: 'MemRd', address: RAM, length: 8, at: 'translation-request' }],
+    ['translated write', 'unsupported-request', 'iommu.remapping-disabled', { type: 'MemWr', address: RAM, at: 'translated' }],
+  ] as const)('%s → %s (%s)', (_case, outcome, reason, init) => {
     const h = setup(twoPorts, { model: 'vtd', dmaRemapping: false });
     expect(h.send('nic', init)).toMatchObject({ outcome, reason });
   });
