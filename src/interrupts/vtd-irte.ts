@@ -69,7 +69,7 @@ export interface IrteFields {
 /** Writes an entry at word `at` of `words` in the encoding EIME selects. */
 export function encodeIrte(f: IrteFields, eime: boolean, words: Uint32Array, at: number): void {
   let w0 = ((f.present ?? true) ? P : 0) | (f.fpd ? FPD : 0) | ((f.vector & 0xff) << VECTOR_SHIFT);
-  let w1 = 0;
+  let w1: number;
   if (f.posted) {
     w0 |= IM | (f.urgent ? URG : 0);
     const pda = f.descriptor ?? 0;

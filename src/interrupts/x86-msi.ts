@@ -62,7 +62,10 @@ export interface CompatFields {
   readonly assert?: boolean;
 }
 
-/** Builds a compatibility-format message (the inverse of `decodeCompat`). */
+/**
+ * Builds a compatibility-format message (the inverse of `decodeCompat`).
+ * Level defaults to 0 as Linux's __irq_msi_compose_msg leaves it for edge MSIs.
+ */
 export function composeCompat(f: CompatFields): { address: number; data: number } {
   const address =
     MSI_WINDOW.base |
@@ -72,7 +75,7 @@ export function composeCompat(f: CompatFields): { address: number; data: number 
   const data =
     (f.vector & 0xff) |
     (((f.deliveryMode ?? 0) & 7) << 8) |
-    ((f.assert ?? true) ? 1 << 14 : 0) |
+    (f.assert ? 1 << 14 : 0) |
     (f.trigger === 'level' ? 1 << 15 : 0);
   return { address: address >>> 0, data };
 }

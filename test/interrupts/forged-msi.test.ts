@@ -1,0 +1,61 @@
+/**
+ * The headline attack end to end (issue 4 "Done when"; DESIGN.md §5): the
+ * NIC, passed through to vm1, DMA-writes the interrupt window.
+ */
+import { describe, expect, it } from 'vitest';
+import { composeRemappable } from '../../src/interrupts/x86-msi.ts';
+import { delivered, referenceMachine } from './machine.ts';
+
+const forgedCompat = { type: 'MemWr', address: 0xfee0_0000, data: 0x30, length: 4 } as const;
+
+describe('a forged MSI from a passed-through NIC (DESIGN.md §2 "Interrupt remapping")', () => {
+  it('is delivered with the attacker\'s vector when there is no remapping hardware (SDM §11.11)', () => {
+    const m = referenceMachine({ remapping: 'none' });
+    const irq = delivered(m.send('nic', forgedCompat));
+    expect(irq).toMatchObject({ vector: 0x30, destination: 0, cpus: [0], path: 'untranslated', irte: null, causedBy: 'nic' });
+    // 0x30 is ISA IRQ0's vector on the host (irq_vectors.h ISA_IRQ_VECTOR(0)): not vm1's.
+    expect(irq.vectorOwner).toBe('host');
+    expect(m.cpus.apics[0]!.received.at(-1)).toMatchObject({ vector: 0x30 });
+  });
+
+  it('is delivered with the attacker\'s vector when VT-d interrupt remapping is off (VT-d §5.1.4, GSTS.IRES=0)', () => {
+    const m = referenceMachine({ vtd: { enabled: false } });
+    const irq = delivered(m.send('nic', forgedCompat));
+    expect(irq).toMatchObject({ vector: 0x30, destination: 0, path: 'untranslated', vectorOwner: 'host' });
+  });
+
+  it('faults 0x25 when remapping is on and CFI is clear (VT-d §5.1.4; Linux blocks compatibility-format MSIs)', () => {
+    const m = referenceMachine();
+    const tlp = m.send('nic', forgedCompat);
+    expect([tlp.outcome, tlp.faultCode, tlp.reason]).toEqual(['faulted', 0x25, 'ir.compat-blocked']);
+    expect(m.vtd!.faults.records).toMatchObject([{ code: 0x25, requesterId: m.fabric.fn('nic').rid }]);
+    expect(m.cpus.apics.every((a) => a.received.length === 0)).toBe(true);
+  });
+
+  it('faults 0x26 when a remappable write names the NVMe drive\'s IRTE with source-id validation (VT-d §9.10 SVT=01b)', () => {
+    const m = referenceMachine();
+    const nvmeIrte = m.setup.programmed.find((p) => p.device === 'nvme')!.irte!;
+    expect(nvmeIrte).toBe(4);
+    const tlp = m.send('nic', { type: 'MemWr', length: 4, ...composeRemappable(nvmeIrte) });
+    expect([tlp.outcome, tlp.faultCode, tlp.reason]).toEqual(['faulted', 0x26, 'ir.source-id']);
+    expect(m.events('ir.fault')).toMatchObject([{ code: 0x26, index: 4, recorded: true }]);
+  });
+
+  it('is delivered into the NVMe drive\'s IRTE with intremap=nosid (Linux set_irte_sid: SVT=00)', () => {
+    const m = referenceMachine({ nosid: true });
+    const nvme = m.setup.programmed.find((p) => p.device === 'nvme')!;
+    const irq = delivered(m.send('nic', { type: 'MemWr', length: 4, ...composeRemappable(nvme.irte!) }));
+    expect(irq).toMatchObject({ path: 'remapped', irte: 4, vector: nvme.cpuVector, destination: nvme.apicId, entryOwner: 'host', vectorOwner: 'host', causedBy: 'nic' });
+    expect(m.events('msi.delivered').at(-1)).toMatchObject({ irte: 4, entryOwner: 'host', causedBy: 'nic' });
+  });
+
+  it('still lets each device raise its own interrupts through its own IRTEs (the legitimate path)', () => {
+    const m = referenceMachine();
+    const nic = m.sources.source('nic').signal(2)!;
+    m.run();
+    expect(delivered(nic)).toMatchObject({ path: 'remapped', irte: 2, entryOwner: 'vm1', vectorOwner: 'vm1', causedBy: 'nic' });
+    const nvme = m.sources.source('nvme').signal(0)!;
+    m.run();
+    expect(delivered(nvme)).toMatchObject({ path: 'remapped', irte: 4, entryOwner: 'host', causedBy: 'nvme' });
+  });
+});
