@@ -59,3 +59,33 @@ describe('a forged MSI from a passed-through NIC (DESIGN.md §2 "Interrupt remap
     expect(delivered(nvme)).toMatchObject({ path: 'remapped', irte: 4, entryOwner: 'host', causedBy: 'nvme' });
   });
 });
+
+describe('the interrupt window itself (VT-d §3.14, §5.1.4: only DWORD writes to 0xFEEx_xxxx are interrupt requests)', () => {
+  it.each([
+    { init: { type: 'MemRd', address: 0xfee0_0000, length: 4 } as const, reason: 'interrupt.not-a-write' },
+    { init: { type: 'MemWr', address: 0xfee0_0000, data: 0x30, length: 8 } as const, reason: 'interrupt.not-dword' },
+    { init: { type: 'MemWr', address: 0xfee0_0000, data: 0x30, length: 2 } as const, reason: 'interrupt.not-dword' },
+  ])('$init.type of $init.length bytes → Unsupported Request', ({ init, reason }) => {
+    const tlp = referenceMachine({ remapping: 'none' }).send('nic', init);
+    expect([tlp.outcome, tlp.reason]).toEqual(['unsupported-request', reason]);
+  });
+
+  it('reads the IRTE from host memory through IRTA: a table outside memory faults 0x23 (VT-d §5.1.4.1)', () => {
+    const inRam = referenceMachine({ vtd: { tableAddress: 0x1000_0000 } });
+    expect(inRam.sources.source('nvme').signal(0)).not.toBeNull();
+    inRam.run();
+    expect(inRam.controller.deliveries).toHaveLength(1);
+    const outside = referenceMachine({ vtd: { tableAddress: 0xa000_0000 } });
+    const tlp = outside.sources.source('nvme').signal(0)!;
+    outside.run();
+    expect([tlp.outcome, tlp.faultCode]).toEqual(['faulted', 0x23]);
+  });
+
+  it('explains a remapped delivery hop by hop (trace: ir.remapped, msi.delivered, the root complex\'s remap note)', () => {
+    const m = referenceMachine();
+    const tlp = m.sources.source('nvme').signal(0)!;
+    m.run();
+    const mine = m.trace.records.filter((r) => 'tlp' in r && r.tlp === tlp.id).map((r) => (r.type === 'tlp.hop' ? `${r.node}:${r.decision}` : r.type));
+    expect(mine).toEqual(['tlp.issued', 'nvme:up', 'msi.signal', 'sw-dp1:up', 'sw-up:up', 'rp0:up', 'root-complex:decode', 'ir.remapped', 'root-complex:remap', 'msi.delivered', 'tlp.ended']);
+  });
+});
