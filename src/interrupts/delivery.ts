@@ -5,7 +5,6 @@
  * the CPU vector) and who caused it (the issuing device), which is what the
  * verdict engine compares (DESIGN.md §3).
  */
-import { formatRid } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import { DeviceNode } from '../fabric/device.ts';
 import type { EndTarget } from '../fabric/node.ts';
@@ -77,15 +76,10 @@ export function interruptDelivery(tlp: Tlp, time: number, fields: DeliveryFields
   };
 }
 
-/** The issuing function's id (the device that caused the write), or the issuing node's name. */
+/** The issuing function's id (the device that caused the write), "host" for the CPU (the fabric's `tlp.origin`). */
 export function issuerOf(tlp: Tlp): string {
+  if (tlp.origin !== '') return tlp.origin;
   const issuer = tlp.issuer;
-  if (issuer instanceof DeviceNode) {
-    return (issuer.functionByRid(tlp.issuedRequesterId) ?? issuer.functions[0]!).id;
-  }
-  return issuer !== null && 'name' in issuer ? String((issuer as { name: unknown }).name) : 'unknown';
-}
-
-export function requesterLabel(tlp: Tlp): string {
-  return formatRid(tlp.requesterId);
+  if (issuer instanceof DeviceNode) return (issuer.functionByRid(tlp.issuedRequesterId) ?? issuer.functions[0]!).id;
+  return 'unknown';
 }

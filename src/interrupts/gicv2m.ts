@@ -79,14 +79,26 @@ export class Gicv2mFrame implements AddressTarget {
     this.spis.set(spi, { owner, device, targetCpu });
   }
 
-  /** First free SPI of the frame; Linux composes the MSI as (frame + MSI_SETSPI_NS, INTID). */
-  allocateSpi(owner: string, device: string): { spi: number; address: number; data: number } {
-    for (let spi = this.config.spiBase; spi < this.config.spiBase + this.config.spiCount; spi++) {
-      if (this.spis.has(spi)) continue;
-      this.assignSpi(spi, owner, device);
-      return { spi, address: this.config.base + MSI_SETSPI_NS, data: spi };
+  /**
+   * The first free aligned block of `count` SPIs (a power of two, for
+   * multi-message MSI), as Linux gicv2m_irq_domain_alloc takes it with
+   * bitmap_find_free_region; the MSI is (frame + MSI_SETSPI_NS, first INTID).
+   */
+  allocateSpis(count: number, owner: string, device: string): { spi: number; address: number; data: number } {
+    const block = count <= 1 ? 1 : 2 ** Math.ceil(Math.log2(count));
+    for (let offset = 0; offset + block <= this.config.spiCount; offset += block) {
+      const first = this.config.spiBase + offset;
+      let free = true;
+      for (let spi = first; spi < first + block && free; spi++) free = !this.spis.has(spi);
+      if (!free) continue;
+      for (let spi = first; spi < first + block; spi++) this.assignSpi(spi, owner, device);
+      return { spi: first, address: this.config.base + MSI_SETSPI_NS, data: first };
     }
-    throw new Gicv2mError(`GICv2m frame '${this.name}' has no free SPI`);
+    throw new Gicv2mError(`GICv2m frame '${this.name}' has no free block of ${block} SPIs`);
+  }
+
+  allocateSpi(owner: string, device: string): { spi: number; address: number; data: number } {
+    return this.allocateSpis(1, owner, device);
   }
 
   owner(spi: number): string | null {

@@ -97,6 +97,10 @@ export class IndexAllocator {
     throw new InterruptSetupError('IRTE_EXHAUSTED', `no free block of ${block} entries in a table of ${this.size}`);
   }
 
+  reserve(index: number): void {
+    if (index >= 0 && index < this.size) this.used[index] = 1;
+  }
+
   isUsed(index: number): boolean {
     return this.used[index] === 1;
   }
@@ -132,6 +136,10 @@ export interface HostInterruptSetup {
   readonly nosid?: boolean;
   /** prepare_irte's dst_mode = apic->dest_mode_logical: physical for x2APIC and physflat. */
   readonly destinationMode?: DestinationMode;
+  /** Interrupt remapping in use (AMD-Vi: amd_iommu_irq_remap; VT-d follows the remapper's GSTS.IRES). Default true. */
+  readonly interruptRemapping?: boolean;
+  /** VT-d indices the allocator must leave alone (IRTEs a scenario programs itself). */
+  readonly reserved?: readonly number[];
 }
 
 /** Sets up every listed device in order, the way the host kernel would. */
@@ -143,6 +151,7 @@ export class LinuxInterruptSetup {
   constructor(private readonly host: HostInterruptSetup) {
     const r = host.remapper;
     this.vtdIndices = r !== undefined && r !== null && r.model === 'vtd' ? new IndexAllocator(r.entries) : null;
+    for (const index of host.reserved ?? []) this.vtdIndices?.reserve(index);
   }
 
   program(plans: readonly InterruptPlan[]): ProgrammedVector[] {
@@ -176,7 +185,8 @@ export class LinuxInterruptSetup {
 
   private get remapped(): boolean {
     const r = this.host.remapper;
-    return r !== undefined && r !== null && (r.model === 'amd-vi' ? r.enabled : r.config.enabled);
+    if (r === undefined || r === null || this.host.interruptRemapping === false) return false;
+    return r.model === 'amd-vi' ? r.enabled : r.config.enabled;
   }
 
   /**

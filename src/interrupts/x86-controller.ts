@@ -20,6 +20,8 @@ const RULE = {
   notWrite: 'VT-d §3.14 / SDM §11.11: only DWORD writes to 0xFEEx_xxxx are interrupt requests; other requests there are Unsupported Requests',
   notDword: 'VT-d §5.1.4: an interrupt request is a DWORD-sized write; other sizes to 0xFEEx_xxxx are Unsupported Requests',
   noRemapping: 'SDM §11.11: without interrupt remapping hardware the request is decoded in compatibility format and goes straight to the local APICs',
+  illegalVector: 'SDM §11.5.3: a fixed or lowest-priority interrupt with a vector below 16 is refused by the local APIC (Received Illegal Vector)',
+  noDestination: 'SDM §11.6.2: no local APIC matches the destination; the interrupt is accepted by none',
 } as const;
 
 const NO_TRACE: TraceWriter<InterruptEvent> = { enabled: false, emit: () => 0 };
@@ -97,6 +99,12 @@ export class X86InterruptController implements AddressTarget {
       cpus,
       stale: d.stale,
     });
+    if (cpus.length === 0 && d.path !== 'posted') {
+      // No local APIC took it: nothing was delivered, so it is not an effect (the record stays for `explain`).
+      const illegal = a.vector < 16 && (a.deliveryMode === 0 || a.deliveryMode === 1);
+      if (this.trace.enabled) root.note(tlp, 'remap', d.rule, record.name);
+      return root.finish(tlp, 'blocked', illegal ? 'lapic.illegal-vector' : 'lapic.no-destination', illegal ? RULE.illegalVector : RULE.noDestination, record);
+    }
     this.deliveries.push(record);
     if (this.trace.enabled) {
       root.note(tlp, 'remap', d.rule, record.name);

@@ -70,6 +70,16 @@ describe('the interrupt window itself (VT-d §3.14, §5.1.4: only DWORD writes t
     expect([tlp.outcome, tlp.reason]).toEqual(['unsupported-request', reason]);
   });
 
+  it.each([
+    { data: 0x0e, address: 0xfee0_0000, reason: 'lapic.illegal-vector', source: 'SDM §11.5.3: fixed vector 0x0e' },
+    { data: 0x40, address: 0xfee0_9000, reason: 'lapic.no-destination', source: 'SDM §11.6.2: APIC ID 9 on a 4-CPU machine' },
+  ])('a write no local APIC accepts ends blocked, not delivered: $source', ({ data, address, reason }) => {
+    const m = referenceMachine({ remapping: 'none' });
+    const tlp = m.send('nic', { type: 'MemWr', address, data, length: 4 });
+    expect([tlp.outcome, tlp.reason]).toEqual(['blocked', reason]);
+    expect(m.controller.deliveries).toHaveLength(0);
+  });
+
   it('reads the IRTE from host memory through IRTA: a table outside memory faults 0x23 (VT-d §5.1.4.1)', () => {
     const inRam = referenceMachine({ vtd: { tableAddress: 0x1000_0000 } });
     expect(inRam.sources.source('nvme').signal(0)).not.toBeNull();
