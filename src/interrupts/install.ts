@@ -82,7 +82,7 @@ export function installX86Interrupts(fabric: Fabric, hw: X86HardwareSpec, device
   if (hw.iommu === 'vtd') {
     const entries = hw.irTableSize ?? 65536;
     const sizeField = Math.log2(entries) - 1;
-    if (!Number.isInteger(sizeField) || sizeField < 0 || sizeField > 15) throw new InterruptSetupError('IRTE_EXHAUSTED', `irTableSize must be a power of two from 2 to 65536 (IRTA.S), got ${entries}`);
+    if (!Number.isInteger(sizeField) || sizeField < 0 || sizeField > 15) throw new InterruptSetupError('IR_CONFIG', `irTableSize must be a power of two from 2 to 65536 (IRTA.S), got ${entries}`);
     vtd = new VtdInterruptRemapper({ enabled: hw.interruptRemapping, cfi: hw.compatFormat === 'allowed', eime: hw.x2apic, sizeField }, clock, trace);
   } else if (hw.iommu === 'amd-vi') {
     // Interrupt remapping off (amd_iommu_irq_remap = false): DTEs keep IV=0, interrupts pass unmapped.
@@ -93,7 +93,7 @@ export function installX86Interrupts(fabric: Fabric, hw: X86HardwareSpec, device
   const setup = new LinuxInterruptSetup({ fabric, vectors, remapper: vtd ?? amd, nosid: !hw.sourceIdValidation, interruptRemapping: hw.interruptRemapping, reserved: irtes.map((e) => e.index) });
   const programmed = setup.program(plansFor(fabric, devices, sources));
   for (const e of irtes) {
-    if (vtd === null) throw new InterruptSetupError('IRTE_EXHAUSTED', 'IRTEs can only be given for a VT-d machine');
+    if (vtd === null) throw new InterruptSetupError('IR_CONFIG', 'IRTEs can only be given for a VT-d machine');
     vtd.modifyIrte(e.index, { present: e.present, vector: e.vector, destination: e.destination, svt: e.svt ?? 0, sq: e.sq ?? 0, sid: e.sid ?? 0, fpd: e.fpd }, e.owner);
   }
   return { cpus, vectors, controller, vtd, amd, sources, programmed };
@@ -135,7 +135,7 @@ export function installArmMsi(fabric: Fabric, hw: ArmHardwareSpec, devices: read
   const base = hw.doorbell ?? (hw.controller === 'gicv2m' ? DEFAULT_V2M : DEFAULT_ITS);
   const size = hw.controller === 'gicv2m' ? GICV2M_FRAME_SIZE : ITS_SIZE;
   if (fabric.memory.some((m) => base < m.base + m.size && m.base < base + size)) {
-    throw new InterruptSetupError('NO_INTERRUPT_CAPABILITY', `the MSI doorbell at 0x${base.toString(16)} overlaps host memory: give msi-doorbell.at an address outside it`);
+    throw new InterruptSetupError('DOORBELL_OVERLAP', `the MSI doorbell at 0x${base.toString(16)} overlaps host memory: give msi-doorbell.at an address outside it`);
   }
   const page = (address: number) => (hw.msiIova === null || hw.msiIova === undefined ? address : hw.msiIova + (address % 0x1000));
   let v2m: Gicv2mFrame | null = null;

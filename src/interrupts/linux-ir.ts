@@ -26,7 +26,7 @@ import { MSI_WINDOW, composeCompat, composeRemappable, type DestinationMode } fr
 
 export class InterruptSetupError extends Error {
   constructor(
-    readonly code: 'IRTE_EXHAUSTED' | 'MULTI_MSI_NEEDS_IR' | 'NO_INTERRUPT_CAPABILITY',
+    readonly code: 'IRTE_EXHAUSTED' | 'MULTI_MSI_NEEDS_IR' | 'NO_INTERRUPT_CAPABILITY' | 'IR_CONFIG' | 'DOORBELL_OVERLAP',
     message: string,
   ) {
     super(message);
