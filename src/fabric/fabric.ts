@@ -6,7 +6,7 @@
 import type { Kernel } from '../sim/kernel.ts';
 import { formatRid, type RequesterId } from '../pcie/bdf.ts';
 import { RangeIndex, rangesOverlap, formatRange } from '../pcie/range.ts';
-import { OUTCOMES, Tlp, type Outcome, type TlpInit } from '../pcie/tlp.ts';
+import { OUTCOMES, Tlp, type Outcome, type TlpFields, type TlpInit } from '../pcie/tlp.ts';
 import { DeviceNode } from './device.ts';
 import { enumerate, type EnumeratedFunction, type Enumeration } from './enumerate.ts';
 import type { FabricEvent, HopDecision, TraceWriter } from './events.ts';
@@ -75,7 +75,7 @@ export class Fabric implements FabricCore {
   /** Function `fnId` puts a TLP on the fabric now; `requesterId` defaults to its own (else forged). */
   issue(fnId: string | PciFunction, init: IssueInit): Tlp {
     const fn = typeof fnId === 'string' ? this.fn(fnId) : fnId;
-    const tlp = this.newTlp({ ...init, requesterId: init.requesterId ?? fn.rid });
+    const tlp = this.newTlp(init, init.requesterId ?? fn.rid);
     tlp.issuer = fn.node;
     tlp.origin = fn.id;
     this.traceIssue(tlp, fn.id);
@@ -88,7 +88,7 @@ export class Fabric implements FabricCore {
 
   /** The host (a CPU, requester 00:00.0) issues a TLP now: MMIO by address, configuration by ID. */
   hostIssue(init: Omit<IssueInit, 'requesterId'>): Tlp {
-    const tlp = this.newTlp({ ...init, requesterId: this.root.rid });
+    const tlp = this.newTlp(init, this.root.rid);
     tlp.issuer = this.root;
     tlp.origin = 'host';
     this.traceIssue(tlp, 'host');
@@ -171,7 +171,7 @@ export class Fabric implements FabricCore {
 
   answer(request: Tlp, node: Node, fn: PciFunction | null, data = 0, attachment: object | null = null): Tlp {
     const completer = fn === null ? this.root.rid : fn.rid;
-    const cpl = this.newTlp({ type: 'CplD', requesterId: completer, targetId: request.requesterId, request, data, length: request.length });
+    const cpl = this.newTlp({ type: 'CplD', targetId: request.requesterId, request, data, length: request.length }, completer);
     cpl.issuer = node;
     cpl.origin = fn === null ? 'host' : fn.id;
     cpl.attachment = attachment;
@@ -182,9 +182,9 @@ export class Fabric implements FabricCore {
     return cpl;
   }
 
-  private newTlp(init: TlpInit): Tlp {
+  private newTlp(init: TlpFields, requesterId: RequesterId): Tlp {
     this.inFlightCount++;
-    return new Tlp(this.nextTlpId++, init);
+    return new Tlp(this.nextTlpId++, init, requesterId);
   }
 
   private traceIssue(tlp: Tlp, by: string): void {

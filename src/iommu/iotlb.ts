@@ -6,7 +6,8 @@
  * for a subsequent access"), so an entry whose page-table entry is gone
  * still translates: the stale window. Replacement is least-recently-used.
  *
- * Hot path: one Map lookup keyed by a number, no allocation on a hit.
+ * Hot path: one Map lookup keyed by a number, no allocation on a hit; a
+ * fill allocates only its entry.
  */
 
 export interface IotlbEntry {
@@ -25,8 +26,23 @@ function keyOf(domainId: number, page: number): number {
   return domainId * PAGE_SPACE + page;
 }
 
+/** Slot 0 is the recency list's sentinel: next[0] is the least recently used slot, prev[0] the most. */
+const HEAD = 0;
+
+/*
+ * Recency is a doubly linked list of slot numbers in typed arrays, beside a
+ * Map from key to slot: a hit relinks two slots instead of deleting and
+ * re-inserting a Map entry, and eviction takes next[HEAD] instead of
+ * allocating a Map iterator (the flood benchmark's profile had both among
+ * the IOMMU's top costs).
+ */
 export class Iotlb {
-  private readonly entries = new Map<number, IotlbEntry>();
+  private readonly slotOf = new Map<number, number>();
+  private entryAt: (IotlbEntry | undefined)[] = [undefined];
+  private keyAt = new Float64Array(1);
+  private prev = new Int32Array(1);
+  private next = new Int32Array(1);
+  private readonly freeSlots: number[] = [];
   hits = 0;
   misses = 0;
   evictions = 0;
@@ -34,55 +50,64 @@ export class Iotlb {
   constructor(readonly capacity: number) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.slotOf.size;
   }
 
   /** Looks up and marks most recently used; counts a hit or a miss. */
   get(domainId: number, page: number): IotlbEntry | undefined {
-    const key = keyOf(domainId, page);
-    const entry = this.entries.get(key);
-    if (entry === undefined) {
+    const slot = this.slotOf.get(keyOf(domainId, page));
+    if (slot === undefined) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return entry;
+    this.unlink(slot);
+    this.linkLast(slot);
+    return this.entryAt[slot];
   }
 
   /** Looks up without touching recency or counters (for observers such as the verdict engine). */
   peek(domainId: number, page: number): IotlbEntry | undefined {
-    return this.entries.get(keyOf(domainId, page));
+    const slot = this.slotOf.get(keyOf(domainId, page));
+    return slot === undefined ? undefined : this.entryAt[slot];
   }
 
   /** Fills an entry, evicting the least recently used one when full; returns the victim. */
   insert(domainId: number, page: number, hpaPage: number, perm: number, now: number): IotlbEntry | null {
     const key = keyOf(domainId, page);
-    this.entries.delete(key);
+    const existing = this.slotOf.get(key);
+    if (existing !== undefined) this.drop(existing);
     let victim: IotlbEntry | null = null;
-    if (this.entries.size >= this.capacity) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) {
-        victim = this.entries.get(oldest.value)!;
-        this.entries.delete(oldest.value);
-        this.evictions++;
-      }
+    if (this.slotOf.size >= this.capacity && this.next[HEAD] !== HEAD) {
+      const oldest = this.next[HEAD]!;
+      victim = this.entryAt[oldest]!;
+      this.drop(oldest);
+      this.evictions++;
     }
-    this.entries.set(key, { domainId, page, hpaPage, perm, filledAt: now });
+    const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.newSlot();
+    this.entryAt[slot] = { domainId, page, hpaPage, perm, filledAt: now };
+    this.keyAt[slot] = key;
+    this.slotOf.set(key, slot);
+    this.linkLast(slot);
     return victim;
   }
 
   /** Page-selective invalidation (VT-d §6.5.2.3 granularity PSI); returns entries dropped. */
   invalidatePages(domainId: number, first: number, count: number): number {
     let dropped = 0;
-    if (count <= this.entries.size) {
-      for (let page = first; page < first + count; page++) if (this.entries.delete(keyOf(domainId, page))) dropped++;
+    if (count <= this.slotOf.size) {
+      for (let page = first; page < first + count; page++) {
+        const slot = this.slotOf.get(keyOf(domainId, page));
+        if (slot === undefined) continue;
+        this.drop(slot);
+        dropped++;
+      }
       return dropped;
     }
-    for (const [key, entry] of this.entries) {
+    for (const slot of [...this.slotOf.values()]) {
+      const entry = this.entryAt[slot]!;
       if (entry.domainId === domainId && entry.page >= first && entry.page < first + count) {
-        this.entries.delete(key);
+        this.drop(slot);
         dropped++;
       }
     }
@@ -92,9 +117,9 @@ export class Iotlb {
   /** Domain-selective invalidation (Linux flush_iotlb_all for one domain); returns entries dropped. */
   invalidateDomain(domainId: number): number {
     let dropped = 0;
-    for (const [key, entry] of this.entries) {
-      if (entry.domainId === domainId) {
-        this.entries.delete(key);
+    for (const slot of [...this.slotOf.values()]) {
+      if (this.entryAt[slot]!.domainId === domainId) {
+        this.drop(slot);
         dropped++;
       }
     }
@@ -103,13 +128,56 @@ export class Iotlb {
 
   /** Global invalidation; returns entries dropped. */
   invalidateAll(): number {
-    const dropped = this.entries.size;
-    this.entries.clear();
+    const dropped = this.slotOf.size;
+    for (const slot of [...this.slotOf.values()]) this.drop(slot);
     return dropped;
   }
 
   /** Entries from least to most recently used (for tests and reports). */
   list(): IotlbEntry[] {
-    return [...this.entries.values()];
+    const entries: IotlbEntry[] = [];
+    for (let slot = this.next[HEAD]!; slot !== HEAD; slot = this.next[slot]!) entries.push(this.entryAt[slot]!);
+    return entries;
+  }
+
+  private drop(slot: number): void {
+    this.slotOf.delete(this.keyAt[slot]!);
+    this.unlink(slot);
+    this.entryAt[slot] = undefined;
+    this.freeSlots.push(slot);
+  }
+
+  private unlink(slot: number): void {
+    const prev = this.prev[slot]!;
+    const next = this.next[slot]!;
+    this.next[prev] = next;
+    this.prev[next] = prev;
+  }
+
+  private linkLast(slot: number): void {
+    const last = this.prev[HEAD]!;
+    this.next[last] = slot;
+    this.prev[slot] = last;
+    this.next[slot] = HEAD;
+    this.prev[HEAD] = slot;
+  }
+
+  /** A never-used slot; the arrays double as the cache fills up to its capacity. */
+  private newSlot(): number {
+    const slot = this.entryAt.length;
+    if (slot === this.keyAt.length) {
+      const size = slot * 2;
+      const keyAt = new Float64Array(size);
+      keyAt.set(this.keyAt);
+      const prev = new Int32Array(size);
+      prev.set(this.prev);
+      const next = new Int32Array(size);
+      next.set(this.next);
+      this.keyAt = keyAt;
+      this.prev = prev;
+      this.next = next;
+    }
+    this.entryAt.push(undefined);
+    return slot;
   }
 }

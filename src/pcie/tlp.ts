@@ -54,6 +54,9 @@ export interface TlpInit {
   status?: CompletionStatus;
 }
 
+/** A TlpInit whose requester ID may be given beside it (see the Tlp constructor). */
+export type TlpFields = Omit<TlpInit, 'requesterId'> & { requesterId?: RequesterId };
+
 export class Tlp {
   readonly type: TlpType;
   /** Requester ID on the wire; a PCIe-to-PCI bridge rewrites it to its alias. */
@@ -106,13 +109,20 @@ export class Tlp {
   /** Simulated time of the ending. */
   endedAt = -1;
 
+  constructor(id: number, init: TlpInit);
+  /**
+   * `requesterId` given beside `init` wins over init's own: the fabric issues
+   * a caller's init as is, without copying it into a new object (hot path).
+   */
+  constructor(id: number, init: TlpFields, requesterId: RequesterId);
   constructor(
     readonly id: number,
-    init: TlpInit,
+    init: TlpFields,
+    requesterId: RequesterId = init.requesterId!,
   ) {
     this.type = init.type;
-    this.requesterId = init.requesterId;
-    this.issuedRequesterId = init.requesterId;
+    this.requesterId = requesterId;
+    this.issuedRequesterId = requesterId;
     this.address = init.address ?? 0;
     this.issuedAddress = this.address;
     this.length = init.length ?? 4;

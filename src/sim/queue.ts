@@ -10,12 +10,24 @@
 
 const SEQUENCE_BITS = 2 ** 40;
 export const MAX_PRIORITY = 4095;
+const INITIAL_CAPACITY = 1024;
 
+/*
+ * The heap orders only numbers: (time, order, slot) in typed arrays. The
+ * handler and payload of an event sit in `slot`, written once on push and
+ * read once on pop, so sifting moves no object references: no GC write
+ * barrier per level (the profile of the flood benchmark showed heap moves
+ * of object arrays among the kernel's top costs).
+ */
 export class EventQueue<H, P> {
-  private times = new Float64Array(1024);
-  private orders = new Float64Array(1024);
-  private handlers: (H | undefined)[] = new Array(1024);
-  private payloads: (P | undefined)[] = new Array(1024);
+  private times = new Float64Array(INITIAL_CAPACITY);
+  private orders = new Float64Array(INITIAL_CAPACITY);
+  private slots = new Int32Array(INITIAL_CAPACITY);
+  private handlers: (H | undefined)[] = new Array(INITIAL_CAPACITY).fill(undefined);
+  private payloads: (P | undefined)[] = new Array(INITIAL_CAPACITY).fill(undefined);
+  /** Free slots, a stack; slots below `count + freeCount` have been used. */
+  private free = new Int32Array(INITIAL_CAPACITY);
+  private freeCount = 0;
   private count = 0;
   private sequence = 0;
 
@@ -32,60 +44,66 @@ export class EventQueue<H, P> {
     if (this.sequence >= SEQUENCE_BITS) throw new RangeError('event sequence exhausted (2^40 events)');
     if (this.count === this.times.length) this.grow();
     const order = priority * SEQUENCE_BITS + this.sequence++;
-    // Sift up: move parents down until the slot for the new key is found.
+    // A free slot, else the next never-used one (used slots = count + freeCount ≤ capacity).
+    const slot = this.freeCount > 0 ? this.free[--this.freeCount]! : this.count + this.freeCount;
+    this.handlers[slot] = handler;
+    this.payloads[slot] = payload;
+    // Sift up: move parents down until the place for the new key is found.
     let i = this.count++;
     const times = this.times;
     const orders = this.orders;
+    const slots = this.slots;
     while (i > 0) {
       const parent = (i - 1) >> 1;
       const pt = times[parent]!;
       if (pt < time || (pt === time && orders[parent]! < order)) break;
-      this.move(parent, i);
+      times[i] = pt;
+      orders[i] = orders[parent]!;
+      slots[i] = slots[parent]!;
       i = parent;
     }
     times[i] = time;
     orders[i] = order;
-    this.handlers[i] = handler;
-    this.payloads[i] = payload;
+    slots[i] = slot;
   }
 
   /** Removes the earliest event, leaving it readable through the `popped*` fields. */
   pop(): boolean {
     if (this.count === 0) return false;
-    this.poppedTime = this.times[0]!;
-    this.poppedHandler = this.handlers[0] as H;
-    this.poppedPayload = this.payloads[0] as P;
+    const times = this.times;
+    const orders = this.orders;
+    const slots = this.slots;
+    const top = slots[0]!;
+    this.poppedTime = times[0]!;
+    this.poppedHandler = this.handlers[top] as H;
+    this.poppedPayload = this.payloads[top] as P;
+    this.handlers[top] = undefined;
+    this.payloads[top] = undefined;
+    this.free[this.freeCount++] = top;
     const last = --this.count;
-    const time = this.times[last]!;
-    const order = this.orders[last]!;
-    const handler = this.handlers[last];
-    const payload = this.payloads[last];
-    this.handlers[last] = undefined;
-    this.payloads[last] = undefined;
     if (last > 0) {
       // Sift down the former last entry from the root.
-      const times = this.times;
-      const orders = this.orders;
+      const time = times[last]!;
+      const order = orders[last]!;
+      const slot = slots[last]!;
       let i = 0;
       for (;;) {
         let child = 2 * i + 1;
         if (child >= last) break;
         const right = child + 1;
-        if (
-          right < last &&
-          (times[right]! < times[child]! || (times[right] === times[child] && orders[right]! < orders[child]!))
-        ) {
+        if (right < last && (times[right]! < times[child]! || (times[right] === times[child] && orders[right]! < orders[child]!))) {
           child = right;
         }
         const ct = times[child]!;
         if (ct > time || (ct === time && orders[child]! > order)) break;
-        this.move(child, i);
+        times[i] = ct;
+        orders[i] = orders[child]!;
+        slots[i] = slots[child]!;
         i = child;
       }
       times[i] = time;
       orders[i] = order;
-      this.handlers[i] = handler;
-      this.payloads[i] = payload;
+      slots[i] = slot;
     }
     return true;
   }
@@ -95,27 +113,22 @@ export class EventQueue<H, P> {
   poppedPayload: P | undefined = undefined;
 
   clear(): void {
-    this.handlers.fill(undefined, 0, this.count);
-    this.payloads.fill(undefined, 0, this.count);
+    this.handlers.fill(undefined);
+    this.payloads.fill(undefined);
     this.count = 0;
-  }
-
-  private move(from: number, to: number): void {
-    this.times[to] = this.times[from]!;
-    this.orders[to] = this.orders[from]!;
-    this.handlers[to] = this.handlers[from];
-    this.payloads[to] = this.payloads[from];
+    this.freeCount = 0;
   }
 
   private grow(): void {
     const capacity = this.times.length * 2;
-    const times = new Float64Array(capacity);
-    times.set(this.times);
-    const orders = new Float64Array(capacity);
-    orders.set(this.orders);
-    this.times = times;
-    this.orders = orders;
-    this.handlers.length = capacity;
-    this.payloads.length = capacity;
+    const widen = <A extends Float64Array | Int32Array>(from: A, to: A): A => (to.set(from), to);
+    this.times = widen(this.times, new Float64Array(capacity));
+    this.orders = widen(this.orders, new Float64Array(capacity));
+    this.slots = widen(this.slots, new Int32Array(capacity));
+    this.free = widen(this.free, new Int32Array(capacity));
+    for (let i = this.handlers.length; i < capacity; i++) {
+      this.handlers.push(undefined);
+      this.payloads.push(undefined);
+    }
   }
 }
