@@ -1,7 +1,7 @@
 /** The command table: each command parses its flags here and hands typed options to its module. */
 import type { CAC } from 'cac';
 import type { Io } from './io.ts';
-import { runDemoCommand } from './commands/demo.ts';
+import { runRun } from './commands/run.ts';
 import { runBench } from './commands/bench.ts';
 import { runGroups } from './commands/groups.ts';
 
@@ -10,8 +10,14 @@ export type Complete = (exitCode: Promise<number> | number) => void;
 export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
   cli
     .command('run [...paths]', 'Run scenarios and print the isolation matrix (default: scenarios/)')
-    .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
-    .action((paths: string[], options: { seed: unknown }) => complete(runDemoCommand(io, { paths, seed: options.seed })));
+    .option('--seed <n>', 'Seed for the simulation RNG (always printed)', { default: 1 })
+    .option('--json [file]', 'Print JSON (tlplab/run-v1) instead of the table, or also write it to a file')
+    .option('--junit <file>', 'Write JUnit XML: one testcase per scenario × variant')
+    .option('--variant <axis=value>', 'Only run variants with this axis value (repeatable)')
+    .option('--verbose', 'Explain every run, not only those that missed their expectation')
+    .action((paths: string[], options: { seed: unknown; json?: boolean | string; junit?: unknown; variant?: unknown; verbose?: boolean }) =>
+      complete(runRun(io, { paths, ...options })),
+    );
 
   cli
     .command('bench', 'Measure simulation speed against a bare event loop in the same process')

@@ -30,6 +30,13 @@ export function isUserError(error: unknown): error is Error {
   return error instanceof UsageError || (error instanceof Error && (error as { userFacing?: boolean }).userFacing === true);
 }
 
+/** A suite's exit code: internal errors beat invalid scenarios, which beat failed expectations. */
+export function suiteExitCode(suite: { readonly runs: readonly { readonly pass: boolean }[]; readonly failures: readonly { readonly kind: 'invalid' | 'crashed' }[] }): ExitCode {
+  if (suite.failures.some((f) => f.kind === 'crashed')) return ExitCode.internal;
+  if (suite.failures.length > 0) return ExitCode.usage;
+  return suite.runs.every((r) => r.pass) ? ExitCode.ok : ExitCode.expectationFailed;
+}
+
 export function exitCodeFor(error: unknown): ExitCode {
   return isUserError(error) ? ExitCode.usage : ExitCode.internal;
 }

@@ -12,3 +12,16 @@ export function seedOf(value: unknown): number {
   if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`--seed needs a non-negative integer, got '${String(value)}'`);
   return n;
 }
+
+/** `--variant axis=value`, repeatable, as a filter object. */
+export function variantFilter(value: unknown): Record<string, string> {
+  const entries = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  const filter: Record<string, string> = {};
+  for (const entry of entries) {
+    const text = String(entry);
+    const at = text.indexOf('=');
+    if (at <= 0) throw new UsageError(`--variant needs axis=value (e.g. machine.iommu.interrupt-remapping=on), got '${text}'`);
+    filter[text.slice(0, at)] = text.slice(at + 1);
+  }
+  return filter;
+}

@@ -117,8 +117,8 @@ export interface ArmInterrupts {
   readonly programmed: readonly { readonly device: string; readonly vector: number; readonly intid: number; readonly address: number; readonly data: number }[];
 }
 
-const DEFAULT_V2M = 0x1_0802_0000;
-const DEFAULT_ITS = 0x1_0808_0000;
+export const DEFAULT_V2M = 0x1_0802_0000;
+export const DEFAULT_ITS = 0x1_0808_0000;
 
 /**
  * An ARM MSI controller and the host's setup: GICv2m SPIs first-fit per

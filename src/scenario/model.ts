@@ -66,7 +66,12 @@ export interface MachineSpec {
   readonly iommu: IommuSpec;
   readonly msiController: 'x86' | 'gicv2m' | 'gicv3-its';
   readonly msiDoorbell: { readonly at: number; readonly beforeIommu: boolean } | null;
-  readonly kernel: { readonly acsOverride: readonly string[]; readonly unsafeInterrupts: boolean; readonly vfioViability: 'enforced' | 'bypassed' };
+  readonly kernel: {
+    readonly acsOverride: readonly string[];
+    readonly unsafeInterrupts: boolean;
+    readonly vfioViability: 'enforced' | 'bypassed';
+    readonly groups: 'classic' | 'per-bus';
+  };
   readonly fabric: FabricConfig;
   readonly functions: readonly FunctionSpec[];
   readonly memory: readonly MemorySpec[];
@@ -137,5 +142,6 @@ export interface ScenarioSpec {
   readonly machine: MachineSpec;
   readonly domains: readonly DomainSpec[];
   readonly attacker: Principal;
+  readonly via: 'device' | 'vfio';
   readonly steps: readonly StepSpec[];
 }

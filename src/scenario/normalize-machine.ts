@@ -308,7 +308,12 @@ function normalizeKernel(entry: MachineEntry, check: Checker): MachineSpec['kern
       check.error(['machine', 'kernel', 'acs-override', i], `pcie_acs_override takes downstream, multifunction or id:vvvv:dddd, not '${option}'`, 'bad-acs-override');
     }
   });
-  return { acsOverride: overrides, unsafeInterrupts: toggle(kernel['unsafe-interrupts'], false), vfioViability: kernel['vfio-viability'] ?? 'enforced' };
+  return {
+    acsOverride: overrides,
+    unsafeInterrupts: toggle(kernel['unsafe-interrupts'], false),
+    vfioViability: kernel['vfio-viability'] ?? 'enforced',
+    groups: kernel.groups ?? 'classic',
+  };
 }
 
 function normalizeIrte(irte: IrteEntry, path: Path, tableSize: number, check: Checker, principals: Set<string>): IrteSpec {

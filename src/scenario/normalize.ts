@@ -24,6 +24,6 @@ export function normalizeScenario(file: string, data: unknown, locate: Locate): 
   return {
     ok: true,
     file: entry,
-    spec: { file, name: entry.name, title: entry.title, summary: entry.summary, sources: entry.sources, machine, domains, attacker: entry.attack.attacker, steps },
+    spec: { file, name: entry.name, title: entry.title, summary: entry.summary, sources: entry.sources, machine, domains, attacker: entry.attack.attacker, via: entry.attack.via ?? 'device', steps },
   };
 }

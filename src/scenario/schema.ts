@@ -129,6 +129,8 @@ const Kernel = z.strictObject({
   'unsafe-interrupts': Toggle.optional(),
   /** VFIO's group viability check: enforced (Linux) or bypassed (what an attacker with root could do). */
   'vfio-viability': z.enum(['enforced', 'bypassed']).optional(),
+  /** How the kernel forms IOMMU groups: classic pci_device_group, or the 2025 per-bus isolation series. */
+  groups: z.enum(['classic', 'per-bus']).optional(),
 });
 
 const Machine = z.strictObject({
@@ -193,7 +195,17 @@ export const ScenarioSchema = z.strictObject({
   sources: z.array(z.string()),
   machine: Machine,
   domains: z.record(z.string(), Domain).optional(),
-  attack: z.strictObject({ attacker: Name, steps: z.array(Step) }),
+  attack: z.strictObject({
+    attacker: Name,
+    /**
+     * How the attacker holds its devices: `device` — it controls the hardware
+     * (malicious device or firmware; no host check applies); `vfio` — they were
+     * assigned through VFIO, so Linux's group-viability and isolated-MSI checks
+     * must pass first, or the attack never starts.
+     */
+    via: z.enum(['device', 'vfio']).optional(),
+    steps: z.array(Step),
+  }),
   variants: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
   expect: z.array(ExpectRule).min(1),
 });

@@ -1,0 +1,41 @@
+/** `tlplab run [paths…]`: the isolation matrix for every scenario, as a table, JSON and/or JUnit. */
+import { performance } from 'node:perf_hooks';
+import { discoverScenarios, runScenarioFile } from '../../scenario/suite.ts';
+import type { RunResult, ScenarioFailure, SuiteResult } from '../../scenario/results.ts';
+import { renderJson } from '../../report/json.ts';
+import { renderJunit } from '../../report/junit.ts';
+import { renderPretty } from '../../report/pretty.ts';
+import { suiteExitCode } from '../exit.ts';
+import type { Io } from '../io.ts';
+import { seedOf, variantFilter } from '../options.ts';
+
+export interface RunOptions {
+  readonly paths: readonly string[];
+  readonly seed: unknown;
+  readonly json?: boolean | string;
+  readonly junit?: unknown;
+  readonly variant?: unknown;
+  readonly verbose?: boolean;
+}
+
+export function runRun(io: Io, options: RunOptions): number {
+  const seed = seedOf(options.seed);
+  const filter = variantFilter(options.variant);
+  const files = discoverScenarios(options.paths.length > 0 ? options.paths : ['scenarios']);
+  const started = performance.now();
+  const runs: RunResult[] = [];
+  const failures: ScenarioFailure[] = [];
+  for (const file of files) {
+    const outcome = runScenarioFile(file, seed, filter);
+    runs.push(...outcome.runs);
+    failures.push(...outcome.failures);
+  }
+  const suite: SuiteResult = { seed, runs, failures, meta: { wallMs: Math.round(performance.now() - started), jobs: 1 } };
+  if (options.json === true) io.out(renderJson(suite));
+  else {
+    io.out(renderPretty(suite, { color: io.color, verbose: options.verbose ?? false }));
+    if (typeof options.json === 'string') io.writeFile(options.json, renderJson(suite));
+  }
+  if (typeof options.junit === 'string') io.writeFile(options.junit, renderJunit(suite));
+  return suiteExitCode(suite);
+}

@@ -1,0 +1,157 @@
+/**
+ * Machine assembly: one variant's ScenarioSpec becomes a running machine —
+ * the fabric, the IOMMU as the root complex's host bridge, the interrupt
+ * hardware on the platform decode, domains with their contexts and
+ * mappings, and every device's MSI/MSI-X set up the way Linux would. Beside
+ * it: who owns what, and the grants the configuration intends (for verdicts).
+ */
+import { Kernel } from '../sim/kernel.ts';
+import { Rng } from '../sim/rng.ts';
+import { Trace } from '../sim/trace.ts';
+import { compileFabric, type Fabric } from '../fabric/fabric.ts';
+import type { FabricEvent } from '../fabric/events.ts';
+import { Iommu, attachDevice } from '../iommu/iommu.ts';
+import { MSI_IOVA_BASE } from '../iommu/config.ts';
+import type { IommuEvent } from '../iommu/events.ts';
+import type { InterruptEvent } from '../interrupts/events.ts';
+import { GITS_TRANSLATER } from '../interrupts/gicv3-its.ts';
+import { DEFAULT_ITS, DEFAULT_V2M, installArmMsi, installX86Interrupts, type ArmInterrupts, type X86Interrupts } from '../interrupts/install.ts';
+import type { MsiSources } from '../interrupts/msi-source.ts';
+import { GrantLedger } from '../policy/grants.ts';
+import { Ownership } from '../policy/ownership.ts';
+import type { AccessTargetSpec, DomainSpec, MappingSpec, ScenarioSpec } from './model.ts';
+
+export type MachineEvent = FabricEvent | IommuEvent | InterruptEvent;
+
+/** Offset of the doorbell register in a GICv2m frame (MSI_SETSPI_NS). */
+const GICV2M_SETSPI = 0x40;
+
+export interface Machine {
+  readonly spec: ScenarioSpec;
+  readonly kernel: Kernel;
+  readonly trace: Trace<MachineEvent>;
+  readonly rng: Rng;
+  readonly fabric: Fabric;
+  readonly iommu: Iommu | null;
+  readonly x86: X86Interrupts | null;
+  readonly arm: ArmInterrupts | null;
+  readonly sources: MsiSources;
+  readonly ownership: Ownership;
+  readonly grants: GrantLedger;
+  /** Principals owning each domain's devices (who a mapping grants to). */
+  readonly domainPrincipals: ReadonlyMap<string, readonly string[]>;
+  /** The bus address a step's target names. */
+  address(target: AccessTargetSpec): number;
+  /** The host-physical address a mapping's `to:` names. */
+  hpa(mapping: MappingSpec): number;
+}
+
+export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?: boolean } = {}): Machine {
+  const kernel = new Kernel();
+  const trace = new Trace<MachineEvent>(kernel, { enabled: options.trace ?? true });
+  const fabric = compileFabric(spec.machine.fabric, kernel, trace);
+  const m = spec.machine;
+  const owners = new Map(m.functions.map((f) => [f.id, f.owner]));
+  const regions = new Map(m.memory.map((r) => [r.name, r]));
+  const hpa = (mapping: MappingSpec) => ('region' in mapping.to ? regions.get(mapping.to.region)!.base : mapping.to.address);
+
+  const arm = m.msiController !== 'x86';
+  const doorbellBase = m.msiDoorbell?.at ?? (m.msiController === 'gicv2m' ? DEFAULT_V2M : DEFAULT_ITS);
+  const doorbell = doorbellBase + (m.msiController === 'gicv2m' ? GICV2M_SETSPI : GITS_TRANSLATER);
+  const doorbellBeforeIommu = arm && (m.msiDoorbell?.beforeIommu ?? false);
+
+  let iommu: Iommu | null = null;
+  if (m.iommu.model !== 'none') {
+    iommu = new Iommu(
+      {
+        model: m.iommu.model,
+        dmaRemapping: m.iommu.dmaRemapping,
+        invalidation: m.iommu.invalidation,
+        flushTimeoutNs: m.iommu.flushTimeoutNs,
+        flushQueueSize: m.iommu.flushQueueSize,
+        iotlbCapacity: m.iommu.iotlbEntries,
+        untranslated: doorbellBeforeIommu ? [{ base: doorbell - (doorbell % 4096), size: 4096 }] : [],
+      },
+      kernel,
+      trace,
+    ).install(fabric);
+  }
+
+  const grants = new GrantLedger();
+  const domainPrincipals = new Map<string, string[]>();
+  for (const domain of spec.domains) {
+    const principals = [...new Set(domain.devices.map((d) => owners.get(d)!))];
+    domainPrincipals.set(domain.name, principals);
+    setUpDomain(domain, iommu, fabric, hpa);
+    for (const mapping of domain.map) grants.map(domain.name, principals, { iova: mapping.iova, hpa: hpa(mapping), size: mapping.size, perm: mapping.perm }, 0);
+  }
+
+  const devices = m.functions.map((f) => ({ id: f.id, owner: f.owner, msi: f.msi, msix: f.msix }));
+  let x86: X86Interrupts | null = null;
+  let armMsi: ArmInterrupts | null = null;
+  if (!arm) {
+    x86 = installX86Interrupts(
+      fabric,
+      {
+        cpus: m.cpus,
+        iommu: m.iommu.model,
+        interruptRemapping: m.iommu.interruptRemapping,
+        sourceIdValidation: m.iommu.sourceIdValidation,
+        compatFormat: m.iommu.compatFormat,
+        x2apic: m.iommu.x2apic,
+        irTableSize: m.iommu.irTableSize,
+      },
+      devices,
+      m.irtes,
+      { trace },
+    );
+  } else {
+    // With an SMMU translating MSIs, Linux maps the doorbell page into each device's domain (iommu_dma_prepare_msi).
+    const translated = iommu !== null && m.iommu.dmaRemapping && !doorbellBeforeIommu;
+    armMsi = installArmMsi(fabric, { cpus: m.cpus, controller: m.msiController as 'gicv2m' | 'gicv3-its', doorbell: doorbellBase, msiIova: translated ? MSI_IOVA_BASE : null }, devices, { trace });
+    if (translated) {
+      for (const domain of spec.domains) {
+        if (domain.mode === 'paging' && domain.devices.some((d) => devices.find((x) => x.id === d && (x.msi || x.msix)))) iommu!.mapMsiDoorbell(domain.name, doorbell);
+      }
+    }
+  }
+
+  const bars = [...fabric.functions.values()].flatMap((fn) => {
+    const spec = m.functions.find((f) => f.id === fn.id);
+    return fn.bars.map((bar) => ({
+      name: bar.name,
+      base: bar.base,
+      size: bar.size,
+      owner: owners.get(fn.id) ?? 'host',
+      regions: (spec?.barRegions ?? []).filter((r) => r.bar === bar.index),
+    }));
+  });
+  const ownership = new Ownership(m.memory, bars, owners);
+
+  return {
+    spec,
+    kernel,
+    trace,
+    rng: new Rng(seed),
+    fabric,
+    iommu,
+    x86,
+    arm: armMsi,
+    sources: (x86 ?? armMsi)!.sources,
+    ownership,
+    grants,
+    domainPrincipals,
+    address(target) {
+      if ('address' in target) return target.address;
+      return fabric.fn(target.bar.device).bars[target.bar.index]!.base + target.offset;
+    },
+    hpa,
+  };
+}
+
+function setUpDomain(domain: DomainSpec, iommu: Iommu | null, fabric: Fabric, hpa: (m: MappingSpec) => number): void {
+  if (iommu === null) return;
+  const d = iommu.createDomain(domain.name, domain.mode, { deviceTlb: domain.deviceTlb });
+  for (const device of domain.devices) attachDevice(fabric, device, d);
+  for (const mapping of domain.map) iommu.map(d, mapping.iova, hpa(mapping), mapping.size, mapping.perm);
+}

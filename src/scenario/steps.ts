@@ -1,0 +1,122 @@
+/**
+ * Scenario steps as kernel events: device actions put TLPs on the fabric,
+ * host actions change the IOMMU, interrupt remapping or config space, and
+ * every grant change is written to the ledger at the time it happens.
+ */
+import type { EventHandler } from '../sim/kernel.ts';
+import { Priority } from '../sim/kernel.ts';
+import type { Tlp } from '../pcie/tlp.ts';
+import { requestTranslation } from '../iommu/ats.ts';
+import type { Machine } from './machine.ts';
+import type { DeviceStep, StepSpec } from './model.ts';
+
+export class StepError extends Error {
+  readonly userFacing = true;
+  readonly code = 'STEP_FAILED';
+}
+
+/** What a step put on the fabric, for attributing effects (config writes by a principal). */
+export interface StepRecord {
+  readonly step: StepSpec;
+  readonly tlps: Tlp[];
+}
+
+/** Schedules every step at its time; returns the records the steps fill as they run. */
+export function scheduleSteps(machine: Machine): StepRecord[] {
+  const records: StepRecord[] = [];
+  const handler: EventHandler<StepRecord> = {
+    name: 'scenario step',
+    handle(record) {
+      perform(machine, record);
+    },
+  };
+  for (const step of machine.spec.steps) {
+    const record: StepRecord = { step, tlps: [] };
+    records.push(record);
+    // Host actions run before traffic issued at the same nanosecond; otherwise file order.
+    const priority = 'from' in step ? Priority.Normal : Priority.Control;
+    machine.kernel.scheduleAt(step.at, handler, record, priority);
+  }
+  return records;
+}
+
+function perform(machine: Machine, record: StepRecord): void {
+  const step = record.step;
+  const iommu = machine.iommu;
+  switch (step.kind) {
+    case 'write':
+    case 'read':
+    case 'msi':
+    case 'ats-translate': {
+      const tlp = deviceAction(machine, step);
+      if (tlp !== null) record.tlps.push(tlp);
+      return;
+    }
+    case 'map': {
+      const hpa = machine.hpa(step.mapping);
+      iommu?.map(step.domain, step.mapping.iova, hpa, step.mapping.size, step.mapping.perm);
+      const principals = machine.domainPrincipals.get(step.domain) ?? [];
+      machine.grants.map(step.domain, principals, { iova: step.mapping.iova, hpa, size: step.mapping.size, perm: step.mapping.perm }, machine.kernel.now);
+      return;
+    }
+    case 'unmap':
+      iommu?.unmap(step.domain, step.iova, step.size);
+      machine.grants.unmap(step.domain, step.iova, step.size, machine.kernel.now);
+      return;
+    case 'invalidate':
+      if (step.what === 'iotlb') iommu?.invalidateIotlb();
+      else if (step.what === 'ats') iommu?.invalidateDeviceTlbs();
+      else machine.x86?.vtd?.invalidateIec();
+      return;
+    case 'config-write': {
+      const fn = machine.fabric.fn(step.device);
+      record.tlps.push(machine.fabric.hostIssue({ type: 'CfgWr', targetId: fn.rid, address: step.offset, length: step.size, data: step.value }));
+      return;
+    }
+    case 'wait':
+      return;
+  }
+}
+
+function deviceAction(machine: Machine, step: DeviceStep): Tlp | null {
+  const fabric = machine.fabric;
+  const forged = step.as === null ? {} : { requesterId: step.as };
+  const at = step.translated ? ('translated' as const) : ('untranslated' as const);
+  const pasid = step.pasid === null ? {} : { pasid: step.pasid };
+  switch (step.kind) {
+    case 'write':
+      return fabric.issue(step.from, { type: 'MemWr', address: machine.address(step.target), data: step.data, length: step.size, at, ...forged, ...pasid });
+    case 'read':
+      return fabric.issue(step.from, { type: 'MemRd', address: machine.address(step.target), length: step.size, at, ...forged, ...pasid });
+    case 'ats-translate':
+      if (machine.iommu !== null && step.as === null) return requestTranslation(fabric, step.from, step.address);
+      return fabric.issue(step.from, { type: 'MemRd', address: step.address, length: 4, at: 'translation-request', ...forged, ...pasid });
+    case 'msi':
+      return msi(machine, step);
+  }
+}
+
+/**
+ * An MSI from a device. `vector` alone: the device's own interrupt as the
+ * host programmed it (masked → no write). `irte-of: DEV`: the attacker
+ * replays DEV's programmed message for that vector — with remapping, a
+ * remappable-format write naming DEV's IRTE; without, DEV's compatibility
+ * message. `irte: N`: a remappable-format write naming entry N directly
+ * (handle N, SHV clear: VT-d §5.1.2.2).
+ */
+function msi(machine: Machine, step: Extract<DeviceStep, { kind: 'msi' }>): Tlp | null {
+  const fabric = machine.fabric;
+  const forged = step.as === null ? {} : { requesterId: step.as };
+  if (step.irte !== null) {
+    const handle = step.irte;
+    const address = 0xfee0_0000 | ((handle & 0x7fff) << 5) | (1 << 4) | (((handle >> 15) & 1) << 2);
+    return fabric.issue(step.from, { type: 'MemWr', address, data: 0, length: 4, ...forged });
+  }
+  const owner = step.irteOf ?? step.from;
+  const vector = step.vector ?? 0;
+  const source = machine.sources.source(owner);
+  if (step.irteOf === null && step.as === null) return source.signal(vector);
+  const message = source.message(vector);
+  if (message === null) throw new StepError(`step ${step.index}: '${owner}' has no enabled MSI/MSI-X message for vector ${vector}`);
+  return fabric.issue(step.from, { type: 'MemWr', address: message.address, data: message.data, length: 4, ...forged });
+}
