@@ -7,7 +7,7 @@
 import { pciAcsEnabled, pciAcsPathEnabled, REQ_ACS_FLAGS } from './acs-check.ts';
 import { GroupState, type GroupResult } from './group-result.ts';
 import type { KernelModel } from './kernel-options.ts';
-import { devfnOfBdf, type PciFunction, type PciTopology } from './pci-topology.ts';
+import { busMembers, devfnOfBdf, type PciFunction, type PciTopology } from './pci-topology.ts';
 import { requirePortType, UnknownFact } from './unknown-fact.ts';
 
 export function classicGroups(topology: PciTopology, kernel: KernelModel = {}): GroupResult {
@@ -110,8 +110,8 @@ export class ClassicContext {
     devfns.add(devfn);
     const own = this.state.get(pdev);
     if (own !== undefined) return own;
-    for (const tmp of this.topology.functions) {
-      if (tmp === pdev || !onSameBus(tmp, pdev) || !areDmaAliases(pdev, tmp)) continue;
+    for (const tmp of busMembers(this.topology, pdev)) {
+      if (tmp === pdev || !areDmaAliases(pdev, tmp)) continue;
       const group = this.aliasGroup(tmp, devfns) ?? this.functionAliasGroup(tmp, devfns);
       if (group !== undefined) return group;
     }
@@ -124,8 +124,8 @@ export class ClassicContext {
    */
   functionAliasGroup(pdev: PciFunction, devfns: Set<number>): number | undefined {
     if (!pdev.multifunction || pciAcsEnabled(pdev, REQ_ACS_FLAGS, this.kernel)) return undefined;
-    for (const tmp of this.topology.functions) {
-      if (tmp === pdev || !onSameBus(tmp, pdev) || tmp.bdf.device !== pdev.bdf.device) continue;
+    for (const tmp of busMembers(this.topology, pdev)) {
+      if (tmp === pdev || tmp.bdf.device !== pdev.bdf.device) continue;
       if (pciAcsEnabled(tmp, REQ_ACS_FLAGS, this.kernel)) continue;
       const group = this.aliasGroup(tmp, devfns);
       if (group !== undefined) return group;

@@ -14,10 +14,10 @@
  * get_pci_function_alias_group() rule, as in patch 03/11.
  */
 import { pciAcsEnabled, REQ_ACS_FLAGS } from './acs-check.ts';
-import { ClassicContext, onSameBus } from './groups-classic.ts';
+import { ClassicContext } from './groups-classic.ts';
 import { GroupState, type GroupResult } from './group-result.ts';
 import type { KernelModel } from './kernel-options.ts';
-import { devfnOfBdf, type PciFunction, type PciTopology } from './pci-topology.ts';
+import { busMembers, devfnOfBdf, type PciFunction, type PciTopology } from './pci-topology.ts';
 import { usesPcieBridgeAlias } from './quirks.ts';
 import { requirePortType, UnknownFact } from './unknown-fact.ts';
 
@@ -42,8 +42,7 @@ export function perBusGroups(topology: PciTopology, kernel: KernelModel = {}): G
 class PerBusContext extends ClassicContext {
   /** pcie_switch_isolated(): any DSP without PCI_ACS_ISOLATED spoils the switch's internal bus. */
   switchIsolation(member: PciFunction): BusIsolation {
-    for (const dev of this.topology.functions) {
-      if (!onSameBus(dev, member)) continue;
+    for (const dev of busMembers(this.topology, member)) {
       requirePortType(dev);
       // "Don't understand what this is, be conservative"
       if (dev.portType !== 'downstream' || dev.dmaAliasDevfns.length > 0) return 'PCIE_NON_ISOLATED';
@@ -129,8 +128,7 @@ class PerBusContext extends ClassicContext {
       }
       case 'PCI_BUS_NON_ISOLATED':
       case 'PCIE_SWITCH_DSP_NON_ISOLATED':
-        for (const peer of this.topology.functions) {
-          if (!onSameBus(peer, pdev)) continue;
+        for (const peer of busMembers(this.topology, pdev)) {
           const group = this.state.get(peer);
           if (group !== undefined) {
             this.state.nonIsolated.add(group);

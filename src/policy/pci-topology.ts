@@ -88,7 +88,32 @@ export function devfnOfBdf(bdf: Bdf): number {
 
 /** Functions on the same bus as `fn` (same domain and bus number, same parent). */
 export function sameBus(topology: PciTopology, fn: PciFunction): PciFunction[] {
-  return topology.functions.filter((other) => other.parent === fn.parent && other.bdf.domain === fn.bdf.domain && other.bdf.bus === fn.bdf.bus);
+  return [...busMembers(topology, fn)];
+}
+
+const busKey = (fn: PciFunction) => `${fn.parent ?? ''}|${fn.bdf.domain}|${fn.bdf.bus}`;
+const busIndexes = new WeakMap<PciTopology, ReadonlyMap<string, readonly PciFunction[]>>();
+
+/**
+ * The functions of `topology` on `fn`'s bus (struct pci_bus: same parent,
+ * domain and bus number), in topology order — what the kernel finds walking
+ * bus->devices. Indexed once per topology, so the group algorithms' alias
+ * and multifunction lookups cost the bus's size, not the machine's.
+ */
+export function busMembers(topology: PciTopology, fn: PciFunction): readonly PciFunction[] {
+  let index = busIndexes.get(topology);
+  if (index === undefined) {
+    const buses = new Map<string, PciFunction[]>();
+    for (const member of topology.functions) {
+      const key = busKey(member);
+      const list = buses.get(key);
+      if (list === undefined) buses.set(key, [member]);
+      else list.push(member);
+    }
+    index = buses;
+    busIndexes.set(topology, index);
+  }
+  return index.get(busKey(fn)) ?? [];
 }
 
 /**
