@@ -2,7 +2,8 @@
 import type { CAC } from 'cac';
 import type { Io } from './io.ts';
 import { runRun } from './commands/run.ts';
-import { runBench } from './commands/bench.ts';
+import { runExplain, runSend } from './commands/explain.ts';
+import { runBench, type BenchFlags } from './commands/bench.ts';
 import { runGroups } from './commands/groups.ts';
 
 export type Complete = (exitCode: Promise<number> | number) => void;
@@ -20,10 +21,37 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     );
 
   cli
-    .command('bench', 'Measure simulation speed against a bare event loop in the same process')
-    .option('--json', 'Print figures as JSON')
-    .option('--events <n>', 'Events per kernel run', { default: 1_000_000 })
-    .action((options: { json?: boolean; events: unknown }) => complete(runBench(io, options)));
+    .command('explain <scenario>', 'Replay a scenario TLP by TLP, printing the rule that decided each hop')
+    .option('--variant <axis=value>', 'Which variant (repeatable; default: every variant)')
+    .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
+    .option('--json', 'Print the explanation as JSON')
+    .action((file: string, options: { variant?: unknown; seed: unknown; json?: boolean }) => complete(runExplain(io, { file, ...options })));
+
+  cli
+    .command('send <scenario>', 'Send one what-if TLP on a scenario machine and show where it goes')
+    .option('--from <device>', 'Issuing device')
+    .option('--write <addr>', 'Memory write to this address')
+    .option('--read <addr>', 'Memory read at this address')
+    .option('--data <d>', 'Write payload (DWORD)')
+    .option('--as <bdf>', 'Forged requester ID')
+    .option('--translated', 'AT = translated')
+    .option('--variant <axis=value>', 'Which variant (repeatable; must select exactly one)')
+    .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
+    .option('--json', 'Print { schema: "tlplab/send-v1", outcome, reason, faultCode, path }')
+    .action((file: string, options: Omit<Parameters<typeof runSend>[1], 'file'>) => complete(runSend(io, { file, ...options })));
+
+  cli
+    .command('bench', 'Measure speed and memory against their targets (flood vs a bare event loop, groups, in-flight memory)')
+    .option('--json', 'Print the figures as one JSON object (tlplab/bench-v1)')
+    .option('--check', 'Exit 1 when a measured target is missed')
+    .option('--endpoints <n>', 'Flood: endpoints (default 64)')
+    .option('--tlps <n>', 'Flood: writes per endpoint (default 2000)')
+    .option('--devices <n>', 'Groups: functions of the generated machine (default 10000)')
+    .option('--in-flight <n>', 'Memory: TLPs in flight, a multiple of 64 (default 1000000)')
+    .option('--runs <n>', 'Timed runs per figure; the median is reported (default 5)')
+    .option('--warmups <n>', 'Untimed runs first (default 2)')
+    .option('--events <n>', 'Events per kernel micro-benchmark run (default 1000000)')
+    .action((options: BenchFlags) => complete(runBench(io, options)));
 
   cli
     .command('groups <input>', 'IOMMU groups Linux would form for an lspci dump (topology.yaml once the scenario loader lands)')

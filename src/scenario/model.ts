@@ -120,6 +120,7 @@ export type StepSpec =
   | (StepBase & { readonly kind: 'unmap'; readonly domain: string; readonly iova: number; readonly size: number })
   | (StepBase & { readonly kind: 'invalidate'; readonly what: 'iotlb' | 'iec' | 'ats' })
   | (StepBase & { readonly kind: 'config-write'; readonly device: string; readonly offset: number; readonly value: number; readonly size: 1 | 2 | 4; readonly by: Principal })
+  | (StepBase & { readonly kind: 'mmio-write'; readonly target: Extract<AccessTargetSpec, { bar: unknown }>; readonly value: number; readonly size: number; readonly by: Principal })
   | (StepBase & { readonly kind: 'wait'; readonly duration: number });
 
 export type DeviceStep = Extract<StepSpec, { from: string }>;

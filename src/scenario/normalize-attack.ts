@@ -49,7 +49,7 @@ export function normalizeSteps(entry: ScenarioFile['attack'], domains: readonly 
 }
 
 const DEVICE_ACTIONS = ['write', 'read', 'msi', 'ats-translate'] as const;
-const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'config-write', 'wait'] as const;
+const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'config-write', 'mmio-write', 'wait'] as const;
 
 function normalizeStep(step: StepEntry, index: number, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
   const path: Path = ['attack', 'steps', index];
@@ -57,7 +57,7 @@ function normalizeStep(step: StepEntry, index: number, domains: readonly string[
   const actions = [...DEVICE_ACTIONS, ...HOST_ACTIONS].filter((key) => step[key] !== undefined);
   if (actions.length !== 1) {
     const found = actions.length === 0 ? 'none' : actions.join(' and ');
-    check.error(path, `a step has exactly one action (write, read, msi, ats-translate, map, unmap, invalidate, config-write, wait); found ${found}`, 'step-action');
+    check.error(path, `a step has exactly one action (write, read, msi, ats-translate, map, unmap, invalidate, config-write, mmio-write, wait); found ${found}`, 'step-action');
     return null;
   }
   const action = actions[0]!;
@@ -134,6 +134,17 @@ function hostStep(step: StepEntry, action: (typeof HOST_ACTIONS)[number], base: 
       const by = write.by ?? 'host';
       check.known(by, ctx.principals, [...where, 'by'], 'principal');
       return { ...base, kind: 'config-write', device: write.device, offset, value: check.quantity(write.value, [...where, 'value'], 'value'), size: size as 1 | 2 | 4, by };
+    }
+    case 'mmio-write': {
+      const write = step['mmio-write']!;
+      const where: Path = [...path, 'mmio-write'];
+      const target = accessTarget({ bar: write.bar, ...(write.offset === undefined ? {} : { offset: write.offset }) }, where, ctx, check);
+      const by = write.by ?? 'host';
+      check.known(by, ctx.principals, [...where, 'by'], 'principal');
+      const size = write.size ?? 4;
+      if (size !== 4 && size !== 8) check.error([...where, 'size'], `MMIO stores here are 4 or 8 bytes, not ${size}`, 'bad-size');
+      if (!('bar' in target)) return null;
+      return { ...base, kind: 'mmio-write', target, value: check.quantity(write.value, [...where, 'value'], 'value'), size, by };
     }
     case 'wait':
       return { ...base, kind: 'wait', duration: check.duration(step.wait, [...path, 'wait'], 'wait') };

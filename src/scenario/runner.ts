@@ -20,6 +20,8 @@ export interface VariantRun {
   readonly judgement: Judgement;
   /** TLPs in the order they ended. */
   readonly ended: readonly Tlp[];
+  /** Each step with the TLPs it put on the fabric. */
+  readonly steps: readonly StepRecord[];
 }
 
 export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: ScenarioVariant, seed: number): VariantRun {
@@ -29,9 +31,10 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
   const refused = gates.filter((g) => g.enforced && !g.passed);
   const ended: Tlp[] = [];
   let judgement: Judgement = { verdict: 'isolated', breaches: [], refusals: [] };
+  let records: StepRecord[] = [];
   if (refused.length === 0) {
     machine.fabric.onEnd((tlp) => ended.push(tlp));
-    const records = scheduleSteps(machine);
+    records = scheduleSteps(machine);
     machine.kernel.run();
     judgement = judge(spec.attacker, effectsOf(machine, ended, records), machine.ownership, machine.grants);
   }
@@ -48,7 +51,7 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
     gates,
     endTime: machine.kernel.now,
   };
-  return { result, machine, judgement, ended };
+  return { result, machine, judgement, ended, steps: records };
 }
 
 /** Turns ended TLPs into the effects the verdict engine judges. */
@@ -57,6 +60,11 @@ function effectsOf(machine: Machine, ended: readonly Tlp[], records: readonly St
   const configBy = new Map<number, StepRecord>();
   for (const record of records) if (record.step.kind === 'config-write') for (const tlp of record.tlps) configBy.set(tlp.id, record);
   const effects: Effect[] = [];
+  for (const record of records) {
+    if (record.refused !== null && 'by' in record.step && record.step.by === machine.spec.attacker) {
+      effects.push({ kind: 'refusal', tlp: 0, origin: record.step.by, outcome: 'blocked', reason: record.refused.reason, faultCode: null, decidedAt: 'host', evidence: [] });
+    }
+  }
   for (const tlp of ended) {
     const ids = evidence.get(tlp.id) ?? [];
     const step = configBy.get(tlp.id);

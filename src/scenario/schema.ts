@@ -177,6 +177,10 @@ const Step = z.strictObject({
   'config-write': z
     .strictObject({ device: Name, offset: Quantity, value: Quantity, size: z.number().int().optional(), by: Name.optional() })
     .optional(),
+  /** A CPU store by a principal into a BAR mapped to it (e.g. a guest programming its MSI-X table). */
+  'mmio-write': z
+    .strictObject({ bar: z.string(), offset: Quantity.optional(), value: Quantity, size: z.number().int().optional(), by: Name.optional() })
+    .optional(),
   wait: Duration.optional(),
   note: z.string().optional(),
 });

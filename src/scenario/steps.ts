@@ -19,6 +19,8 @@ export class StepError extends Error {
 export interface StepRecord {
   readonly step: StepSpec;
   readonly tlps: Tlp[];
+  /** Why the host refused a principal's action before anything reached the fabric. */
+  refused: { readonly reason: string; readonly rule: string } | null;
 }
 
 /** Schedules every step at its time; returns the records the steps fill as they run. */
@@ -31,7 +33,7 @@ export function scheduleSteps(machine: Machine): StepRecord[] {
     },
   };
   for (const step of machine.spec.steps) {
-    const record: StepRecord = { step, tlps: [] };
+    const record: StepRecord = { step, tlps: [], refused: null };
     records.push(record);
     // Host actions run before traffic issued at the same nanosecond; otherwise file order.
     const priority = 'from' in step ? Priority.Normal : Priority.Control;
@@ -73,9 +75,33 @@ function perform(machine: Machine, record: StepRecord): void {
       record.tlps.push(machine.fabric.hostIssue({ type: 'CfgWr', targetId: fn.rid, address: step.offset, length: step.size, data: step.value }));
       return;
     }
+    case 'mmio-write':
+      return mmioWrite(machine, record, step);
     case 'wait':
       return;
   }
+}
+
+/**
+ * A CPU store by a principal into a BAR: only BARs of its own devices are
+ * mapped to it, and VFIO keeps the MSI-X table out of reach unless the
+ * scenario maps it to the owner (vfio-pci virtualizes the table: writes to
+ * it through the BAR region are dropped; the 2016 "msix mmap" discussion).
+ */
+function mmioWrite(machine: Machine, record: StepRecord, step: Extract<StepSpec, { kind: 'mmio-write' }>): void {
+  const device = step.target.bar.device;
+  const owner = machine.ownership.ownerOfFunction(device);
+  if (step.by !== 'host' && owner !== step.by) {
+    record.refused = { reason: 'mmio.not-mapped', rule: `${device}'s BARs are mapped only to ${owner ?? 'host'}, not to ${step.by}` };
+    return;
+  }
+  const msix = machine.spec.machine.functions.find((f) => f.id === device)?.msix;
+  const inTable = msix !== null && msix !== undefined && msix.bar === step.target.bar.index && step.target.offset >= msix.offset && step.target.offset < msix.offset + msix.vectors * 16;
+  if (inTable && step.by !== 'host' && msix.programmedBy === 'host') {
+    record.refused = { reason: 'vfio.msix-table-protected', rule: 'vfio-pci virtualizes the MSI-X table: a user\'s writes to it through the BAR region are dropped' };
+    return;
+  }
+  record.tlps.push(machine.fabric.hostIssue({ type: 'MemWr', address: machine.address(step.target), data: step.value, length: step.size }));
 }
 
 function deviceAction(machine: Machine, step: DeviceStep): Tlp | null {

@@ -1,0 +1,50 @@
+/** Text for `explain` and `send`: each TLP's path, hop by hop, with the rule that decided it. */
+import pc from 'picocolors';
+import type { Explanation, SendResult } from '../scenario/explain.ts';
+import { describeStep } from '../scenario/explain.ts';
+import type { PathEntry, TlpStory } from '../scenario/story.ts';
+import { formatDuration } from '../sim/time.ts';
+import { describeVariant } from './variant-text.ts';
+
+export function renderExplanation(e: Explanation, options: { color: boolean }): string {
+  const paint = pc.createColors(options.color);
+  const out: string[] = [paint.bold(`${e.scenario} — ${e.title}`), `variant: ${describeVariant(e.result.variant)}`, ''];
+  out.push('devices: ' + [...e.bdfs].map(([id, bdf]) => `${id}=${bdf}`).join(' '));
+  for (const gate of e.gates) {
+    out.push(`gate ${gate.gate}: ${gate.passed ? 'passes' : gate.enforced ? paint.red('REFUSES the assignment') : 'would refuse (not enforced: attack.via is device)'} — ${gate.detail}`);
+  }
+  out.push('');
+  for (const { step, tlps } of e.steps) {
+    out.push(paint.bold(`@${formatDuration(step.at)} step ${step.index}: ${describeStep(step)}`));
+    for (const story of tlps) out.push(...renderStory(story, paint));
+    out.push('');
+  }
+  const verdict = e.result.verdict === 'breached' ? paint.red('BREACHED') : paint.green('ISOLATED');
+  out.push(`verdict: ${verdict} (expected ${e.result.expected}${e.result.pass ? ', as expected' : paint.red(', NOT as expected')})`);
+  for (const b of e.result.breaches) out.push(`  ${b.kind} (${b.attacker} → ${b.victim}): ${b.detail} [trace ${b.evidence.join(',')}]`);
+  for (const s of e.result.stopped) out.push(`  stopped tlp#${s.tlp}: ${s.outcome} at ${s.at} (${s.reason}${s.faultCode ? ` ${s.faultCode}` : ''})`);
+  return `${out.join('\n')}\n`;
+}
+
+function renderStory(story: TlpStory, paint: ReturnType<typeof pc.createColors>): string[] {
+  const head = `  tlp#${story.tlp} ${story.kind} 0x${story.address.toString(16)} from ${story.by} (requester ${story.requester})`;
+  const ending = story.outcome === null ? 'still in flight' : `${story.outcome}${story.reason ? ` (${story.reason}${story.faultCode ? ` ${story.faultCode}` : ''})` : ''}${story.target ? ` → ${story.target}` : ''}`;
+  const colour = story.outcome === 'delivered' || story.outcome === 'completed' ? paint.yellow : paint.green;
+  return [head, ...story.path.map(renderEntry), `    ⇒ ${colour(ending)}`];
+}
+
+export function renderEntry(entry: PathEntry): string {
+  const time = `t=${entry.at}ns`.padEnd(10);
+  const where = entry.device.padEnd(28);
+  const what = entry.decision.padEnd(18);
+  return `    ${time} ${where} ${what} ${entry.detail ? `${entry.detail} — ` : ''}${entry.rule}`;
+}
+
+export function renderSend(result: SendResult, options: { color: boolean }): string {
+  const paint = pc.createColors(options.color);
+  const out = result.path.map(renderEntry);
+  const ok = result.outcome === 'delivered' || result.outcome === 'completed';
+  out.push(`  ⇒ ${ok ? paint.yellow(result.outcome) : paint.green(result.outcome)} (${result.reason}${result.faultCode ? ` ${result.faultCode}` : ''})${result.target ? ` → ${result.target}` : ''}`);
+  if (result.interrupt) out.push(`    interrupt: vector 0x${result.interrupt.vector.toString(16)} to CPU ${result.interrupt.destination}${result.interrupt.irte === null ? '' : ` via IRTE ${result.interrupt.irte}`}`);
+  return `${out.join('\n')}\n`;
+}

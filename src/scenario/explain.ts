@@ -1,0 +1,143 @@
+/**
+ * `explain`: one variant run told step by step — each TLP's path with the
+ * rule that decided each hop — and `send`: a single what-if TLP on a
+ * variant's machine.
+ */
+import { formatRid, parseBdf, requesterId } from '../pcie/bdf.ts';
+import type { Tlp } from '../pcie/tlp.ts';
+import type { InterruptDelivery } from '../interrupts/delivery.ts';
+import { evaluateGates } from './gates.ts';
+import type { LoadedScenario, ScenarioVariant } from './load.ts';
+import { buildMachine } from './machine.ts';
+import type { StepSpec } from './model.ts';
+import type { GateResult, RunResult } from './results.ts';
+import { runVariant } from './runner.ts';
+import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
+
+export interface StepExplanation {
+  readonly step: StepSpec;
+  readonly tlps: readonly TlpStory[];
+}
+
+export interface Explanation {
+  readonly scenario: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly result: RunResult;
+  readonly gates: readonly GateResult[];
+  readonly steps: readonly StepExplanation[];
+  readonly bdfs: ReadonlyMap<string, string>;
+}
+
+export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant, seed: number): Explanation {
+  const run = runVariant(loaded, variant, seed);
+  const records = run.machine.trace.records;
+  const completionsOf = new Map<number, Tlp[]>();
+  for (const tlp of run.ended) {
+    if (tlp.request === null) continue;
+    const list = completionsOf.get(tlp.request.id) ?? [];
+    list.push(tlp);
+    completionsOf.set(tlp.request.id, list);
+  }
+  const steps = run.steps.map((record) => ({
+    step: record.step,
+    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id)),
+  }));
+  const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
+  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs };
+}
+
+export interface WhatIf {
+  readonly from: string;
+  readonly op: 'write' | 'read';
+  readonly address: number;
+  readonly data: number;
+  readonly as: string | null;
+  readonly translated: boolean;
+}
+
+export interface SendResult {
+  readonly schema: 'tlplab/send-v1';
+  readonly outcome: string;
+  readonly reason: string;
+  readonly faultCode: string | null;
+  readonly path: readonly PathEntry[];
+  readonly interrupt?: { readonly vector: number; readonly destination: number; readonly irte: number | null };
+  readonly target: string | null;
+  readonly gates: readonly GateResult[];
+}
+
+export class WhatIfError extends Error {
+  readonly userFacing = true;
+  readonly code = 'BAD_WHAT_IF';
+}
+
+/** One TLP from `from` on the variant's machine at t=0, with no scenario steps. */
+export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatIf): SendResult {
+  const machine = buildMachine(variant.spec, seed);
+  const fn = machine.fabric.functions.get(whatIf.from);
+  if (fn === undefined) throw new WhatIfError(`--from '${whatIf.from}' is not a device of this scenario (devices: ${[...machine.fabric.functions.keys()].join(', ')})`);
+  let forged: number | undefined;
+  if (whatIf.as !== null) {
+    try {
+      const bdf = parseBdf(whatIf.as);
+      forged = requesterId(bdf.bus, bdf.device, bdf.fn);
+    } catch (error) {
+      throw new WhatIfError(`--as: ${(error as Error).message}`);
+    }
+  }
+  const tlp = machine.fabric.issue(fn, {
+    type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
+    address: whatIf.address,
+    data: whatIf.data,
+    length: 4,
+    at: whatIf.translated ? 'translated' : 'untranslated',
+    ...(forged === undefined ? {} : { requesterId: forged }),
+  });
+  machine.kernel.run();
+  const story = tlpStory(machine.trace.records, tlp.id);
+  const delivery = tlp.target !== null && (tlp.target as { kind?: string }).kind === 'interrupt' ? (tlp.target as InterruptDelivery) : null;
+  return {
+    schema: 'tlplab/send-v1',
+    outcome: tlp.outcome ?? 'in-flight',
+    reason: tlp.reason,
+    faultCode: story.faultCode,
+    path: story.path,
+    ...(delivery === null ? {} : { interrupt: { vector: delivery.vector, destination: delivery.destination, irte: delivery.irte } }),
+    target: story.target,
+    gates: evaluateGates(machine),
+  };
+}
+
+export function describeStep(step: StepSpec): string {
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  const target = (t: { address: number } | { bar: { device: string; index: number }; offset: number }) =>
+    'address' in t ? hex(t.address) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
+  const mods = 'from' in step ? `${step.as === null ? '' : ` as ${formatRid(step.as)}`}${step.translated ? ' (AT=translated)' : ''}` : '';
+  switch (step.kind) {
+    case 'write':
+      return `${step.from} writes ${hex(step.data)} to ${target(step.target)}${mods}`;
+    case 'read':
+      return `${step.from} reads ${step.size} byte(s) at ${target(step.target)}${mods}`;
+    case 'msi':
+      return step.irte !== null
+        ? `${step.from} sends a remappable MSI naming IRTE ${step.irte}${mods}`
+        : step.irteOf !== null
+          ? `${step.from} replays ${step.irteOf}'s MSI message for vector ${step.vector ?? 0}${mods}`
+          : `${step.from} raises its own vector ${step.vector ?? 0}${mods}`;
+    case 'ats-translate':
+      return `${step.from} asks the IOMMU to translate ${hex(step.address)} (ATS)${mods}`;
+    case 'map':
+      return `host maps ${hex(step.mapping.iova)}+${hex(step.mapping.size)} in domain ${step.domain} (${step.mapping.perm})`;
+    case 'unmap':
+      return `host unmaps ${hex(step.iova)}+${hex(step.size)} from domain ${step.domain}`;
+    case 'invalidate':
+      return `host invalidates the ${step.what === 'iec' ? 'interrupt entry cache' : step.what === 'ats' ? 'device TLBs' : 'IOTLB'}`;
+    case 'config-write':
+      return `${step.by} writes ${hex(step.value)} to config offset ${hex(step.offset)} of ${step.device}`;
+    case 'mmio-write':
+      return `${step.by} stores ${hex(step.value)} at ${target(step.target)} (MMIO)`;
+    case 'wait':
+      return `wait ${step.duration}ns`;
+  }
+}
