@@ -1,0 +1,131 @@
+/** The public contract of DESIGN.md §4: exit codes, JSON, JUnit, determinism. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { main } from '../../src/cli/main.ts';
+import { memoryIo } from '../../src/cli/io.ts';
+
+const fixtures = join(import.meta.dirname, '../fixtures');
+const reference = join(import.meta.dirname, '../../scenarios/spoofed-msi.yaml');
+const p2p = join(fixtures, 'scenarios/p2p-redirect.yaml');
+const wrong = join(fixtures, 'scenarios/wrong-expectation.yaml');
+
+async function tlplab(...argv: string[]) {
+  const io = memoryIo();
+  const code = await main(argv, io);
+  return { code, ...io };
+}
+
+/** JSON without wall-clock figures, with paths relative to the repository. */
+function stable(json: string): unknown {
+  const document = JSON.parse(json.replaceAll(join(import.meta.dirname, '../..') + '/', ''));
+  delete document.meta;
+  return document;
+}
+
+describe('tlplab run', () => {
+  it('runs the reference example as written: every expectation met, exit 0', async () => {
+    const { code, stdout } = await tlplab('run', reference);
+    expect(code).toBe(0);
+    expect(stdout).toContain('4 runs, 4 as expected, 0 not (seed 1)');
+  });
+
+  it.each([
+    ['spoofed-msi', reference],
+    ['p2p-redirect', p2p],
+  ])('prints the golden JSON for %s', async (name, file) => {
+    const { code, stdout } = await tlplab('run', file, '--json');
+    expect(code).toBe(0);
+    const golden = JSON.parse(readFileSync(join(fixtures, `golden/${name}.json`), 'utf8'));
+    expect(stable(stdout)).toEqual(golden);
+  });
+
+  it('is deterministic: the same seed gives byte-identical JSON (meta aside)', async () => {
+    const strip = (text: string) => text.replace(/"meta": \{[^}]*\}/, '');
+    const a = await tlplab('run', reference, p2p, '--json', '--seed', '7');
+    const b = await tlplab('run', reference, p2p, '--json', '--seed', '7');
+    expect(strip(a.stdout)).toBe(strip(b.stdout));
+    expect(JSON.parse(a.stdout).seed).toBe(7);
+  });
+
+  it('exits 1 on a failed expectation and writes a JUnit failure (not an error), escaped', async () => {
+    const { code, files, stdout } = await tlplab('run', wrong, p2p, '--junit', 'out.xml');
+    expect(code).toBe(1);
+    expect(stdout).toContain('expected isolated, got breached');
+    const xml = files.get('out.xml')!;
+    expect(XMLValidator.validate(xml)).toBe(true);
+    const doc = new XMLParser({ ignoreAttributes: false }).parse(xml);
+    expect(doc.testsuites['@_tests']).toBe('3');
+    expect(doc.testsuites['@_failures']).toBe('1');
+    expect(doc.testsuites['@_errors']).toBe('0');
+    const suites = [doc.testsuites.testsuite].flat();
+    const failing = suites.find((s: { '@_name': string }) => s['@_name'] === 'wrong-expectation');
+    expect(failing.testcase.failure['@_message']).toBe('expected isolated, got breached');
+  });
+
+  it('exits 2 with file:line:column for an invalid scenario, and marks it a JUnit error', async () => {
+    const bad = join(fixtures, 'bad/unknown-step-device.yaml');
+    const { code, stdout, files } = await tlplab('run', bad, '--junit', 'out.xml');
+    expect(code).toBe(2);
+    expect(stdout).toContain(`${bad}:22:24: unknown device 'nvme0' — did you mean 'nvme'?`);
+    const xml = files.get('out.xml')!;
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml).toContain('<error message="invalid scenario" type="invalid">');
+  });
+
+  it.each([
+    [['run', 'no/such/dir'], /no such file or directory: no\/such\/dir/],
+    [['run', reference, '--seed', 'abc'], /--seed needs a non-negative integer/],
+    [['run', reference, '--variant', 'oops'], /--variant needs axis=value/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('exits 2 on usage errors: %j', async (argv, message) => {
+    const { code, stderr } = await tlplab(...(argv as string[]));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('writes JSON to a file and still prints the table', async () => {
+    const { code, stdout, files } = await tlplab('run', p2p, '--json', 'result.json');
+    expect(code).toBe(0);
+    expect(stdout).toContain('p2p-redirect');
+    expect(JSON.parse(files.get('result.json')!).schema).toBe('tlplab/run-v1');
+  });
+
+  it('filters variants with --variant', async () => {
+    const { stdout } = await tlplab('run', reference, '--json', '--variant', 'machine.iommu.interrupt-remapping=on');
+    expect(JSON.parse(stdout).runs.map((r: { variant: Record<string, string> }) => r.variant['machine.iommu.interrupt-remapping'])).toEqual(['on', 'on']);
+  });
+});
+
+describe('tlplab explain and send', () => {
+  it('explains why the forged MSI faults, hop by hop', async () => {
+    const { code, stdout } = await tlplab('explain', reference, '--variant', 'machine.iommu.interrupt-remapping=on', '--variant', 'machine.iommu.source-id-validation=on');
+    expect(code).toBe(0);
+    expect(stdout).toContain('fault 0x26: SVT=01b: requester 03:00.0 ≠ SID 04:00.0 under SQ=00b');
+    expect(stdout).toContain('verdict: ISOLATED');
+  });
+
+  it('send --json follows tlplab/send-v1, with the interrupt when one is delivered', async () => {
+    const { code, stdout } = await tlplab(
+      'send', reference, '--from', 'nic', '--write', '0xfee00000', '--data', '0x41', '--json',
+      '--variant', 'machine.iommu.interrupt-remapping=off', '--variant', 'machine.iommu.source-id-validation=on',
+    );
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result).toMatchObject({ schema: 'tlplab/send-v1', outcome: 'delivered', faultCode: null, interrupt: { vector: 0x41, destination: 0, irte: null } });
+    expect(result.path[0]).toEqual({ at: 0, device: 'nic', decision: 'up', rule: expect.stringContaining('PCIe 6.0'), detail: '→ sw-dp0' });
+  });
+
+  it('send reports the fault code as a string', async () => {
+    const { stdout } = await tlplab('send', reference, '--from', 'nic', '--write', '0xfee00000', '--json', '--variant', 'machine.iommu.interrupt-remapping=on', '--variant', 'machine.iommu.source-id-validation=on');
+    expect(JSON.parse(stdout)).toMatchObject({ outcome: 'faulted', faultCode: '0x25' });
+  });
+
+  it('send refuses an ambiguous variant selection', async () => {
+    const { code, stderr } = await tlplab('send', reference, '--from', 'nic', '--write', '0xfee00000');
+    expect(code).toBe(2);
+    expect(stderr).toContain('4 variants match; pin one with --variant');
+  });
+});
