@@ -54,13 +54,14 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .action((options: BenchFlags) => complete(runBench(io, options)));
 
   cli
-    .command('groups <input>', 'IOMMU groups Linux would form for an lspci dump (topology.yaml once the scenario loader lands)')
+    .command('groups <input>', 'IOMMU groups Linux would form for a scenario (topology.yaml) or an lspci dump')
     .option('--algorithm <name>', 'classic | per-bus | both', { default: 'classic' })
     .option('--json', 'Print { schema: "tlplab/groups-v1", algorithm, groups, unknown }')
     .option('--compare <file>', 'Compare with a kernel group listing (sysfs script output, IOMMU group: lines, dmesg); exit 1 on mismatch')
     .option('--acs-override <value>', 'Model pcie_acs_override=downstream,multifunction,id:vvvv:dddd')
     .option('--config-acs <value>', 'Model pci=config_acs=<flags>@<device>[;...]')
-    .action((input: string, options: { algorithm?: unknown; json?: boolean; compare?: unknown; acsOverride?: unknown; configAcs?: unknown }) =>
+    .option('--variant <axis=value>', 'For a scenario: which variant (default: the first)')
+    .action((input: string, options: { algorithm?: unknown; json?: boolean; compare?: unknown; acsOverride?: unknown; configAcs?: unknown; variant?: unknown }) =>
       complete(runGroups(io, { path: input, ...options })),
     );
 }

@@ -5,6 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { ScenarioError } from './diagnostics.ts';
 import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from './load.ts';
 import type { RunResult, ScenarioFailure } from './results.ts';
@@ -44,7 +45,17 @@ export function discoverScenarios(paths: readonly string[]): string[] {
 export type VariantFilter = Readonly<Record<string, string>>;
 
 export function selectVariants(loaded: LoadedScenario, filter: VariantFilter): ScenarioVariant[] {
-  return loaded.variants.filter((v) => Object.entries(filter).every(([axis, value]) => !(axis in v.assignment) || sameValue(v.assignment[axis], value)));
+  // Values are read as YAML, as in the file: "on", "[SV, RR]", "[]", "0x10".
+  const wanted = Object.entries(filter).map(([axis, text]) => [axis, flowValue(text)] as const);
+  return loaded.variants.filter((v) => wanted.every(([axis, value]) => !(axis in v.assignment) || sameValue(v.assignment[axis], value)));
+}
+
+function flowValue(text: string): unknown {
+  try {
+    return parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 export interface FileOutcome {

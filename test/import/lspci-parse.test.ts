@@ -96,8 +96,15 @@ describe('tlplab groups (CLI)', () => {
     expect(code).toBe(1);
   });
 
-  it('a topology.yaml is a usage error until the scenario loader is wired in', () => {
-    expect(() => runGroups(memoryIo(), { path: 'machine.yaml' })).toThrow(/supported once the scenario loader lands/);
+  it('a scenario file gives the groups of its machine (the 2025 cover-letter switch: classic splits, per-bus merges)', () => {
+    const io = memoryIo();
+    const reference = new URL('../../scenarios/spoofed-msi.yaml', import.meta.url).pathname;
+    expect(runGroups(io, { path: reference, algorithm: 'both' })).toBe(0);
+    expect(io.stdout).toContain('per-bus group {0000:02:00.0 0000:02:01.0 0000:03:00.0 0000:04:00.0} <- classic {0000:02:00.0 0000:03:00.0} {0000:02:01.0 0000:04:00.0}');
+  });
+
+  it('a missing scenario file names itself', () => {
+    expect(() => runGroups(memoryIo(), { path: 'machine.yaml' })).toThrow(/machine.yaml:1:1: cannot read scenario: no such file/);
   });
 
   it('input errors name file:line', () => {

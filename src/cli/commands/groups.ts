@@ -12,7 +12,9 @@ import type { GroupResult } from '../../policy/group-result.ts';
 import { classicGroups } from '../../policy/groups-classic.ts';
 import { perBusGroups } from '../../policy/groups-per-bus.ts';
 import { applyConfigAcs, parseAcsOverride, parseConfigAcs, type KernelModel } from '../../policy/kernel-options.ts';
+import { scenarioTopology } from '../../scenario/group-input.ts';
 import { ExitCode, UsageError } from '../exit.ts';
+import { variantFilter } from '../options.ts';
 import type { Io } from '../io.ts';
 
 export interface GroupsOptions {
@@ -21,6 +23,7 @@ export interface GroupsOptions {
   readonly json?: boolean;
   readonly compare?: unknown;
   readonly acsOverride?: unknown;
+  readonly variant?: unknown;
   readonly configAcs?: unknown;
 }
 
@@ -51,12 +54,18 @@ const partitionOf = (r: GroupResult) => r.groups.map((g) => [...g.devices]);
 export function runGroups(io: Io, options: GroupsOptions): number {
   const algorithm = String(options.algorithm ?? 'classic');
   if (!(ALGORITHMS as readonly string[]).includes(algorithm)) throw new UsageError(`--algorithm must be classic, per-bus or both, got '${algorithm}'`);
+  let topology;
+  let acsOverride = options.acsOverride === undefined ? undefined : String(options.acsOverride);
   if (/\.ya?ml$/i.test(options.path)) {
-    throw new UsageError(`${options.path}: topology files are supported once the scenario loader lands; give an lspci dump (lspci -vvv as root) for now`, 'NOT_YET');
+    const scenario = scenarioTopology(options.path, variantFilter(options.variant));
+    topology = scenario.topology;
+    acsOverride ??= scenario.acsOverride || undefined;
+    if (!options.json) io.out(`# ${options.path}, variant ${scenario.variant}`);
+  } else {
+    const text = readInput(options.path, 'lspci dump');
+    topology = inFile(options.path, () => topologyFromLspci(parseLspci(text))).topology;
   }
-  const kernel: KernelModel = options.acsOverride === undefined ? {} : { acsOverride: parseAcsOverride(String(options.acsOverride)) };
-  const text = readInput(options.path, 'lspci dump');
-  let { topology } = inFile(options.path, () => topologyFromLspci(parseLspci(text)));
+  const kernel: KernelModel = acsOverride === undefined ? {} : { acsOverride: parseAcsOverride(acsOverride) };
   if (options.configAcs !== undefined) topology = applyConfigAcs(topology, parseConfigAcs(String(options.configAcs)));
 
   const results: GroupResult[] = [];
