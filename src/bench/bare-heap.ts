@@ -4,21 +4,21 @@
  * workload on it and on the kernel, in the same process, and report the ratio.
  */
 
-export interface BareEvent {
+export interface BareEvent<P = number> {
   time: number;
   seq: number;
-  payload: number;
+  payload: P;
 }
 
-export class BareHeap {
-  private readonly items: BareEvent[] = [];
+export class BareHeap<P = number> {
+  private readonly items: BareEvent<P>[] = [];
   private seq = 0;
 
   get size(): number {
     return this.items.length;
   }
 
-  push(time: number, payload: number): void {
+  push(time: number, payload: P): void {
     const item = { time, seq: this.seq++, payload };
     const items = this.items;
     let i = items.length;
@@ -32,7 +32,7 @@ export class BareHeap {
     items[i] = item;
   }
 
-  pop(): BareEvent | undefined {
+  pop(): BareEvent<P> | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
@@ -51,6 +51,6 @@ export class BareHeap {
   }
 }
 
-function less(a: BareEvent, b: BareEvent): boolean {
+function less<P>(a: BareEvent<P>, b: BareEvent<P>): boolean {
   return a.time < b.time || (a.time === b.time && a.seq < b.seq);
 }

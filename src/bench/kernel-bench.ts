@@ -6,7 +6,7 @@
  */
 import { Kernel, type EventHandler } from '../sim/kernel.ts';
 import { BareHeap } from './bare-heap.ts';
-import { measure } from './measure.ts';
+import { measure, type MeasureOptions } from './measure.ts';
 
 export interface KernelFigures {
   readonly events: number;
@@ -53,9 +53,9 @@ export function bareWorkload(events: number, processes = 1000): number {
   return handled;
 }
 
-export function benchKernel(events: number): KernelFigures {
-  const kernel = measure(() => kernelWorkload(events));
-  const bare = measure(() => bareWorkload(events));
+export function benchKernel(events: number, options: MeasureOptions = {}): KernelFigures {
+  const kernel = measure(() => kernelWorkload(events), options);
+  const bare = measure(() => bareWorkload(events), options);
   const perSecond = (ms: number) => Math.round((events / ms) * 1000);
   return {
     events,
