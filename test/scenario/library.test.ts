@@ -1,0 +1,34 @@
+/**
+ * The attack library (scenarios/): every file loads, every variant meets
+ * its expectation, and each scenario shows both outcomes unless its summary
+ * says why it cannot.
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadScenarioFile } from '../../src/scenario/load.ts';
+import { runVariant } from '../../src/scenario/runner.ts';
+import { discoverScenarios } from '../../src/scenario/suite.ts';
+import { describeVariant } from '../../src/report/variant-text.ts';
+
+const files = discoverScenarios([join(import.meta.dirname, '../../scenarios')]);
+
+describe.each(files.map((f) => [f.split('/').at(-1)!, f]))('%s', (_name, file) => {
+  const loaded = loadScenarioFile(file);
+
+  it('has a title, a summary and sources', () => {
+    expect(loaded.title.length).toBeGreaterThan(10);
+    expect(loaded.summary.length).toBeGreaterThan(80);
+    expect(loaded.sources.length).toBeGreaterThan(0);
+  });
+
+  it.each(loaded.variants.map((v) => [describeVariant(v.assignment), v] as const))('%s', (_variant, variant) => {
+    const { result } = runVariant(loaded, variant, 1);
+    const why = [...result.breaches.map((b) => `${b.kind}: ${b.detail}`), ...result.stopped.map((s) => `stopped: ${s.reason}`)].join('\n');
+    expect(result.verdict, why).toBe(variant.expected);
+  });
+
+  it('shows an isolated and a breached configuration (or says why not)', () => {
+    const verdicts = new Set(loaded.variants.map((v) => v.expected));
+    if (verdicts.size < 2) expect(loaded.summary).toMatch(/every (configuration|variant)|no configuration|cannot|always/i);
+  });
+});
