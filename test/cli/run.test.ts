@@ -129,3 +129,21 @@ describe('tlplab explain and send', () => {
     expect(stderr).toContain('4 variants match; pin one with --variant');
   });
 });
+
+describe('a new user edits the reference example (issue 5, done-when)', () => {
+  it('allowing compatibility-format MSIs (CFI set) breaches the last variant; run exits 1 and explain says why', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'tlplab-'));
+    const edited = join(dir, 'my-msi.yaml');
+    writeFileSync(edited, readFileSync(reference, 'utf8').replace('compat-format: blocked', 'compat-format: allowed'));
+
+    const run = await tlplab('run', edited, '--junit', 'out.xml');
+    expect(run.code).toBe(1);
+    expect(run.files.get('out.xml')).toContain('<failure message="expected isolated, got breached"');
+
+    const why = await tlplab('explain', edited, '--variant', 'machine.iommu.interrupt-remapping=on', '--variant', 'machine.iommu.source-id-validation=on');
+    expect(why.stdout).toContain('a compatibility-format request bypasses interrupt remapping');
+    expect(why.stdout).toContain('verdict: BREACHED');
+  });
+});
