@@ -1,0 +1,67 @@
+/** `tlplab bench`: every figure slot of issue 8 with its target, as text and JSON (sizes kept tiny; nothing here is timed). */
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { memoryIo } from '../../src/cli/io.ts';
+import { formatBench } from '../../src/bench/format.ts';
+import { missedTargets, type BenchReport } from '../../src/bench/suite.ts';
+
+const TINY = ['--endpoints', '4', '--tlps', '100', '--devices', '200', '--in-flight', '640', '--runs', '1', '--warmups', '0', '--events', '1000'];
+
+async function tlplab(...argv: string[]) {
+  const io = memoryIo();
+  const code = await main(argv, io);
+  return { code, ...io };
+}
+
+describe('tlplab bench', () => {
+  it('--json prints all five figures with targets; the scenario library is a slot not measured yet', async () => {
+    const { code, stdout } = await tlplab('bench', '--json', ...TINY);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as BenchReport;
+    expect(report.schema).toBe('tlplab/bench-v1');
+    expect(report.flood).toMatchObject({ endpoints: 4, tlpsPerEndpoint: 100, delivered: 252, faulted: 148, hops: 1600, target: 0.5 });
+    expect(report.scenarios).toMatchObject({ measured: false, targetMs: 2000 });
+    expect(report.groups).toMatchObject({ functions: 200, targetMs: 200 });
+    expect(report.memory).toMatchObject({ inFlight: 640, gcForced: true, targetBytes: 1e9 });
+    expect(report.machine.node).toBe(process.version);
+  }, 60_000);
+
+  it('prints each figure with its target as text', async () => {
+    const { code, stdout } = await tlplab('bench', ...TINY);
+    expect(code).toBe(0);
+    for (const line of ['1. flood', '2. bare binary-heap loop', '3. scenario library: not measured yet', '4. IOMMU groups', '5. memory, 640 TLPs in flight']) {
+      expect(stdout).toContain(line);
+    }
+    expect(stdout).toMatch(/ratio tlplab\/bare = [\d.]+ {3}target ≥ 0\.50/);
+  }, 60_000);
+
+  it('rejects a bad size as a usage error (exit 2)', async () => {
+    const { code, stderr } = await tlplab('bench', '--tlps', 'many');
+    expect(code).toBe(2);
+    expect(stderr).toContain('--tlps needs a positive integer');
+  });
+});
+
+describe('bench report targets', () => {
+  const report = (flood: boolean, groups: boolean, memory: boolean): BenchReport =>
+    ({
+      schema: 'tlplab/bench-v1',
+      machine: { node: 'v20', cpu: 'cpu', cores: 2, platform: 'linux-x64' },
+      runs: 5,
+      warmups: 2,
+      kernel: { events: 1, kernelEventsPerSecond: 1, bareEventsPerSecond: 1, ratio: 1 },
+      flood: { endpoints: 64, tlpsPerEndpoint: 2000, delivered: 64768, faulted: 63232, hops: 512000, tlplabMs: 1, tlplabHopsPerSecond: 1, bareMs: 1, bareHopsPerSecond: 1, ratio: flood ? 0.7 : 0.4, target: 0.5, met: flood, tlplabRunsMs: [], bareRunsMs: [] },
+      scenarios: { measured: false, note: 'scenario library: not measured yet', targetMs: 2000 },
+      groups: { functions: 10000, segments: 7, classicMs: 1, classicGroups: 1, perBusMs: 1, perBusGroups: 1, targetMs: 200, met: groups },
+      memory: { inFlight: 1e6, growthBytes: 1, bytesPerTlp: 1, maxRssBytes: 1, gcForced: true, targetBytes: 1e9, met: memory },
+    }) as BenchReport;
+
+  it.each([
+    [true, true, true, []],
+    [false, true, true, ['flood']],
+    [true, false, false, ['groups', 'memory']],
+  ] as const)('flood %s, groups %s, memory %s → missed %j', (flood, groups, memory, missed) => {
+    expect(missedTargets(report(flood, groups, memory))).toEqual(missed);
+    expect(formatBench(report(flood, groups, memory)).join('\n').includes('NOT MET')).toBe(missed.length > 0);
+  });
+});
