@@ -11,7 +11,7 @@ export function renderExplanation(e: Explanation, options: { color: boolean }): 
   const out: string[] = [paint.bold(`${e.scenario} — ${e.title}`), `variant: ${describeVariant(e.result.variant)}`, ''];
   out.push('devices: ' + [...e.bdfs].map(([id, bdf]) => `${id}=${bdf}`).join(' '));
   for (const gate of e.gates) {
-    out.push(`gate ${gate.gate}: ${gate.passed ? 'passes' : gate.enforced ? paint.red('REFUSES the assignment') : 'would refuse (not enforced: attack.via is device)'} — ${gate.detail}`);
+    out.push(`gate ${gate.gate}: ${gate.passed ? 'passes' : gate.enforced ? paint.red('REFUSES the assignment') : `would refuse (not enforced: ${notEnforcedBecause(gate)})`} — ${gate.detail}`);
   }
   out.push('');
   for (const { step, tlps } of e.steps) {
@@ -24,6 +24,11 @@ export function renderExplanation(e: Explanation, options: { color: boolean }): 
   for (const b of e.result.breaches) out.push(`  ${b.kind} (${b.attacker} → ${b.victim}): ${b.detail} [trace ${b.evidence.join(',')}]`);
   for (const s of e.result.stopped) out.push(`  stopped tlp#${s.tlp}: ${s.outcome} at ${s.at} (${s.reason}${s.faultCode ? ` ${s.faultCode}` : ''})`);
   return `${out.join('\n')}\n`;
+}
+
+/** A failed gate stops nothing when the attacker is hardware, or when the scenario bypasses VFIO's viability check (gates.ts marks that in the detail). */
+function notEnforcedBecause(gate: Explanation['gates'][number]): string {
+  return gate.detail.includes('(check bypassed)') ? 'machine.kernel.vfio-viability is bypassed' : 'attack.via is device';
 }
 
 function renderStory(story: TlpStory, paint: ReturnType<typeof pc.createColors>): string[] {
