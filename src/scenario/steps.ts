@@ -7,6 +7,7 @@ import type { EventHandler } from '../sim/kernel.ts';
 import { Priority } from '../sim/kernel.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import { requestTranslation } from '../iommu/ats.ts';
+import { composeRemappable } from '../interrupts/x86-msi.ts';
 import type { Machine } from './machine.ts';
 import type { DeviceStep, StepSpec } from './model.ts';
 
@@ -84,7 +85,8 @@ function perform(machine: Machine, record: StepRecord): void {
 
 /**
  * A CPU store by a principal into a BAR: only BARs of its own devices are
- * mapped to it, and VFIO keeps the MSI-X table out of reach unless the
+ * mapped to it, minus sub-ranges another principal keeps (BAR regions:),
+ * and VFIO keeps the MSI-X table out of reach unless the
  * scenario maps it to the owner (vfio-pci virtualizes the table: writes to
  * it through the BAR region are dropped; the 2016 "msix mmap" discussion).
  */
@@ -93,6 +95,13 @@ function mmioWrite(machine: Machine, record: StepRecord, step: Extract<StepSpec,
   const owner = machine.ownership.ownerOfFunction(device);
   if (step.by !== 'host' && owner !== step.by) {
     record.refused = { reason: 'mmio.not-mapped', rule: `${device}'s BARs are mapped only to ${owner ?? 'host'}, not to ${step.by}` };
+    return;
+  }
+  // A sub-range of the BAR kept by someone else (regions:) is not mapped to the BAR's owner: the
+  // vfio-pci variant driver hides it (hisi_acc_vfio_pci: hisi_acc_pci_rw_access_check() and its mmap override).
+  const piece = machine.ownership.at(machine.address(step.target));
+  if (step.by !== 'host' && piece !== undefined && piece.owner !== step.by) {
+    record.refused = { reason: 'vfio.region-not-mapped', rule: `${piece.name} in ${device}'s BAR belongs to ${piece.owner}: the vfio-pci variant driver maps only the rest of the BAR to ${step.by}` };
     return;
   }
   const msix = machine.spec.machine.functions.find((f) => f.id === device)?.msix;
@@ -134,9 +143,9 @@ function msi(machine: Machine, step: Extract<DeviceStep, { kind: 'msi' }>): Tlp 
   const fabric = machine.fabric;
   const forged = step.as === null ? {} : { requesterId: step.as };
   if (step.irte !== null) {
-    const handle = step.irte;
-    const address = 0xfee0_0000 | ((handle & 0x7fff) << 5) | (1 << 4) | (((handle >> 15) & 1) << 2);
-    return fabric.issue(step.from, { type: 'MemWr', address, data: 0, length: 4, ...forged });
+    // An unsigned address: `0xfee0_0000 | …` alone is a negative int32 and misses the window.
+    const { address, data } = composeRemappable(step.irte, 0, false);
+    return fabric.issue(step.from, { type: 'MemWr', address, data, length: 4, ...forged });
   }
   const owner = step.irteOf ?? step.from;
   const vector = step.vector ?? 0;
