@@ -45,7 +45,9 @@ function randomTopology(rng: Rng): FunctionConfig[] {
     functions.push({ id: rp, kind: 'root-port', ...randomAcs() });
     below(rp, 1);
   }
-  if (rng.next() < 0.5) functions.push({ id: `rciep${n++}`, kind: 'rciep', bars: bars() });
+  // Always at least one device that can issue traffic (a switch may end up with empty ports only).
+  const issuers = functions.filter((f) => f.kind === 'endpoint' || f.kind === 'pci-device').length;
+  if (issuers === 0 || rng.next() < 0.5) functions.push({ id: `rciep${n++}`, kind: 'rciep', bars: bars() });
   return functions;
 }
 
