@@ -67,7 +67,7 @@ export function runBench(options: BenchOptions, progress: (figure: string) => vo
   progress('flood');
   const flood = benchFlood({ endpoints: options.endpoints, tlps: options.tlps }, timing);
   progress('scenarios');
-  const scenarios = benchScenarioLibrary();
+  const scenarios = benchScenarioLibrary(timing);
   progress('groups');
   const groups = benchGroups(options.devices, timing);
   progress('memory');

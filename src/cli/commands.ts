@@ -16,7 +16,9 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--junit <file>', 'Write JUnit XML: one testcase per scenario × variant')
     .option('--variant <axis=value>', 'Only run variants with this axis value (repeatable)')
     .option('--verbose', 'Explain every run, not only those that missed their expectation')
-    .action((paths: string[], options: { seed: unknown; json?: boolean | string; junit?: unknown; variant?: unknown; verbose?: boolean }) =>
+    .option('--jobs <n>', 'Run variants on n worker threads (output is the same as with 1)')
+    .option('--shard <i/n>', 'Run only the i-th of n slices of the scenario files (for parallel CI jobs)')
+    .action((paths: string[], options: { seed: unknown; json?: boolean | string; junit?: unknown; variant?: unknown; verbose?: boolean; jobs?: unknown; shard?: unknown }) =>
       complete(runRun(io, { paths, ...options })),
     );
 

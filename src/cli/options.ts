@@ -25,3 +25,12 @@ export function variantFilter(value: unknown): Record<string, string> {
   }
   return filter;
 }
+
+/** `--shard i/n` (1-based), as test runners take it. */
+export function shardOption(value: unknown): { index: number; count: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(String(value));
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index < 1 || index > count) throw new UsageError(`--shard needs i/n with 1 ≤ i ≤ n (e.g. 2/4), got '${String(value)}'`);
+  return { index, count };
+}

@@ -10,6 +10,7 @@
 import type { RequesterId } from '../pcie/bdf.ts';
 import { formatAddress } from '../pcie/range.ts';
 import { IommuError, PAGE_SIZE, type InvalidationPolicy } from './config.ts';
+import { PageTable } from './page-table.ts';
 
 export type DomainMode = 'blocked' | 'identity' | 'paging';
 export const DOMAIN_MODES: readonly DomainMode[] = ['blocked', 'identity', 'paging'];
@@ -30,11 +31,7 @@ export function permName(bits: number): Perm | null {
   return null;
 }
 
-/** A page-table entry: host-physical page number and permission bits. */
-export interface PageEntry {
-  readonly hpaPage: number;
-  readonly perm: number;
-}
+export type { PageEntry } from './page-table.ts';
 
 /** What the page table grants for one 4 KiB page. */
 export interface PageMapping {
@@ -66,7 +63,7 @@ export function pageSpan(iova: number, size: number): { first: number; count: nu
 }
 
 export class Domain {
-  readonly pages = new Map<number, PageEntry>();
+  readonly pages = new PageTable();
   readonly buffers: MappedBuffer[] = [];
   /** Requester IDs whose context points here. */
   readonly attached = new Set<RequesterId>();
@@ -115,13 +112,11 @@ export class Domain {
     const bits = permBits(perm);
     if (bits === 0) throw new IommuError('IOMMU_MAP', `permission must be r, w or rw, got '${String(perm)}'`);
     const { first, count } = pageSpan(iova, size);
-    for (let page = first; page < first + count; page++) {
-      if (this.pages.has(page)) {
-        throw new IommuError('IOMMU_MAP', `domain '${this.name}': page ${formatAddress(page * PAGE_SIZE)} is already mapped; unmap it first (Linux iommu_map returns -EEXIST)`);
-      }
+    const taken = this.pages.firstMappedIn(first, count);
+    if (taken >= 0) {
+      throw new IommuError('IOMMU_MAP', `domain '${this.name}': page ${formatAddress(taken * PAGE_SIZE)} is already mapped; unmap it first (Linux iommu_map returns -EEXIST)`);
     }
-    const hpaFirst = Math.floor(hpa / PAGE_SIZE);
-    for (let i = 0; i < count; i++) this.pages.set(first + i, { hpaPage: hpaFirst + i, perm: bits });
+    this.pages.map(first, count, Math.floor(hpa / PAGE_SIZE), bits);
     this.buffers.push({ iova, hpa, size, perm });
     return count;
   }
@@ -131,8 +126,7 @@ export class Domain {
     this.requirePaging('unmap');
     if (!Number.isSafeInteger(size) || size <= 0) throw new IommuError('IOMMU_UNMAP', `unmap size must be a positive integer, got ${size}`);
     const { first, count } = pageSpan(iova, size);
-    let unmapped = 0;
-    for (let page = first; page < first + count; page++) if (this.pages.delete(page)) unmapped++;
+    const unmapped = this.pages.unmap(first, count);
     const start = first * PAGE_SIZE;
     const end = (first + count) * PAGE_SIZE;
     for (let i = this.buffers.length - 1; i >= 0; i--) {

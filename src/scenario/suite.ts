@@ -7,9 +7,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ScenarioError } from './diagnostics.ts';
+import Tinypool from 'tinypool';
 import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from './load.ts';
+import { runTask, type TaskOutcome, type VariantTask } from './worker.ts';
 import type { RunResult, ScenarioFailure } from './results.ts';
-import { runVariant } from './runner.ts';
 import { sameValue } from './variants.ts';
 
 export class SuiteInputError extends Error {
@@ -58,30 +59,70 @@ function flowValue(text: string): unknown {
   }
 }
 
-export interface FileOutcome {
-  readonly runs: RunResult[];
-  readonly failures: ScenarioFailure[];
+export interface SuiteOptions {
+  readonly seed: number;
+  readonly filter?: VariantFilter;
+  /** Worker threads; 1 runs everything in this thread. */
+  readonly jobs?: number;
+  /** This process runs shard `index` (1-based) of `count`. */
+  readonly shard?: { readonly index: number; readonly count: number };
 }
 
-/** Loads and runs one scenario file. */
-export function runScenarioFile(file: string, seed: number, filter: VariantFilter = {}): FileOutcome {
-  let loaded: LoadedScenario;
-  try {
-    loaded = loadScenarioFile(file);
-  } catch (error) {
-    if (error instanceof ScenarioError) return { runs: [], failures: [{ file, scenario: null, kind: 'invalid', message: error.message, diagnostics: error.diagnostics, variant: null }] };
-    throw error;
+/**
+ * The files of shard i/n: contiguous slices of the sorted list, as test
+ * runners shard (vitest --shard), so each CI job gets a stable share.
+ */
+export function shardOf<T>(files: readonly T[], shard: { index: number; count: number } | undefined): T[] {
+  if (shard === undefined) return [...files];
+  const from = Math.floor(((shard.index - 1) * files.length) / shard.count);
+  const to = Math.floor((shard.index * files.length) / shard.count);
+  return files.slice(from, to);
+}
+
+/**
+ * Runs every selected variant of every file. Results come back in file and
+ * variant order whatever the number of workers, so output does not depend
+ * on --jobs.
+ */
+export async function runSuite(files: readonly string[], options: SuiteOptions): Promise<{ runs: RunResult[]; failures: ScenarioFailure[] }> {
+  const tasks: VariantTask[] = [];
+  const slots: (TaskOutcome | ScenarioFailure)[] = [];
+  const order: (() => TaskOutcome | ScenarioFailure)[] = [];
+  for (const file of shardOf(files, options.shard)) {
+    let loaded: LoadedScenario;
+    try {
+      loaded = loadScenarioFile(file);
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      const failure: ScenarioFailure = { file, scenario: null, kind: 'invalid', message: error.message, diagnostics: error.diagnostics, variant: null };
+      order.push(() => failure);
+      continue;
+    }
+    for (const variant of selectVariants(loaded, options.filter ?? {})) {
+      const task = { file, variant: loaded.variants.indexOf(variant), seed: options.seed };
+      const at = tasks.push(task) - 1;
+      order.push(() => slots[at]!);
+    }
+  }
+  const jobs = Math.max(1, Math.min(options.jobs ?? 1, tasks.length));
+  if (jobs === 1) {
+    tasks.forEach((task, i) => (slots[i] = runTask(task)));
+  } else {
+    const pool = new Tinypool({ filename: new URL('./worker-entry.js', import.meta.url).href, minThreads: jobs, maxThreads: jobs });
+    try {
+      const outcomes = await Promise.all(tasks.map((task) => pool.run(task) as Promise<TaskOutcome>));
+      outcomes.forEach((outcome, i) => (slots[i] = outcome));
+    } finally {
+      await pool.destroy();
+    }
   }
   const runs: RunResult[] = [];
   const failures: ScenarioFailure[] = [];
-  for (const variant of selectVariants(loaded, filter)) {
-    try {
-      runs.push(runVariant(loaded, variant, seed).result);
-    } catch (error) {
-      const userFacing = error instanceof Error && (error as { userFacing?: boolean }).userFacing === true;
-      const message = error instanceof Error ? error.message : String(error);
-      failures.push({ file, scenario: loaded.name, kind: userFacing ? 'invalid' : 'crashed', message, diagnostics: [], variant: variant.assignment });
-    }
+  for (const take of order) {
+    const outcome = take();
+    if ('run' in outcome) runs.push(outcome.run);
+    else if ('failure' in outcome) failures.push(outcome.failure);
+    else failures.push(outcome);
   }
   return { runs, failures };
 }

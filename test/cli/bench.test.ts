@@ -4,6 +4,9 @@ import { main } from '../../src/cli/main.ts';
 import { memoryIo } from '../../src/cli/io.ts';
 import { formatBench } from '../../src/bench/format.ts';
 import { missedTargets, type BenchReport } from '../../src/bench/suite.ts';
+import { LIBRARY_DIR } from '../../src/bench/scenario-bench.ts';
+import { discoverScenarios } from '../../src/scenario/suite.ts';
+import { loadScenarioFile } from '../../src/scenario/load.ts';
 
 const TINY = ['--endpoints', '4', '--tlps', '100', '--devices', '200', '--in-flight', '640', '--runs', '1', '--warmups', '0', '--events', '1000'];
 
@@ -14,13 +17,15 @@ async function tlplab(...argv: string[]) {
 }
 
 describe('tlplab bench', () => {
-  it('--json prints all five figures with targets; the scenario library is a slot not measured yet', async () => {
+  it('--json prints all five figures with targets', async () => {
     const { code, stdout } = await tlplab('bench', '--json', ...TINY);
     expect(code).toBe(0);
     const report = JSON.parse(stdout) as BenchReport;
     expect(report.schema).toBe('tlplab/bench-v1');
     expect(report.flood).toMatchObject({ endpoints: 4, tlpsPerEndpoint: 100, delivered: 252, faulted: 148, hops: 1600, target: 0.5 });
-    expect(report.scenarios).toMatchObject({ measured: false, targetMs: 2000 });
+    const library = discoverScenarios([LIBRARY_DIR]);
+    const runs = library.reduce((n, file) => n + loadScenarioFile(file).variants.length, 0);
+    expect(report.scenarios).toMatchObject({ measured: true, scenarios: library.length, runs, targetMs: 2000 });
     expect(report.groups).toMatchObject({ functions: 200, targetMs: 200 });
     expect(report.memory).toMatchObject({ inFlight: 640, gcForced: true, targetBytes: 1e9 });
     expect(report.machine.node).toBe(process.version);
@@ -29,7 +34,7 @@ describe('tlplab bench', () => {
   it('prints each figure with its target as text', async () => {
     const { code, stdout } = await tlplab('bench', ...TINY);
     expect(code).toBe(0);
-    for (const line of ['1. flood', '2. bare binary-heap loop', '3. scenario library: not measured yet', '4. IOMMU groups', '5. memory, 640 TLPs in flight']) {
+    for (const line of ['1. flood', '2. bare binary-heap loop', '3. scenario library: ', '4. IOMMU groups', '5. memory, 640 TLPs in flight']) {
       expect(stdout).toContain(line);
     }
     expect(stdout).toMatch(/ratio tlplab\/bare = [\d.]+ {3}target ≥ 0\.50/);

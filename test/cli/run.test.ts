@@ -147,3 +147,29 @@ describe('a new user edits the reference example (issue 5, done-when)', () => {
     expect(why.stdout).toContain('verdict: BREACHED');
   });
 });
+
+describe('parallel and sharded runs (issue 8)', () => {
+  const library = join(import.meta.dirname, '../../scenarios');
+  const withoutMeta = (json: string) => json.replace(/,\n {2}"meta": \{[^}]*\}/, '');
+
+  it('--jobs 2 prints exactly what --jobs 1 prints', async () => {
+    const one = await tlplab('run', library, p2p, '--json', '--jobs', '1');
+    const two = await tlplab('run', library, p2p, '--json', '--jobs', '2');
+    expect(two.code).toBe(one.code);
+    expect(withoutMeta(two.stdout)).toBe(withoutMeta(one.stdout));
+    expect(JSON.parse(two.stdout).meta.jobs).toBe(2);
+  }, 60_000);
+
+  it('--shard i/n splits the files into disjoint slices that together make the whole', async () => {
+    const whole = JSON.parse((await tlplab('run', library, '--json')).stdout).runs;
+    const parts = [];
+    for (const shard of ['1/3', '2/3', '3/3']) parts.push(...JSON.parse((await tlplab('run', library, '--json', '--shard', shard)).stdout).runs);
+    expect(parts).toEqual(whole);
+  }, 60_000);
+
+  it.each(['0/2', '3/2', 'half'])('rejects --shard %s', async (shard) => {
+    const { code, stderr } = await tlplab('run', p2p, '--shard', shard);
+    expect(code).toBe(2);
+    expect(stderr).toContain('--shard needs i/n');
+  });
+});

@@ -1,13 +1,13 @@
 /** `tlplab run [paths…]`: the isolation matrix for every scenario, as a table, JSON and/or JUnit. */
 import { performance } from 'node:perf_hooks';
-import { discoverScenarios, runScenarioFile } from '../../scenario/suite.ts';
-import type { RunResult, ScenarioFailure, SuiteResult } from '../../scenario/results.ts';
+import { discoverScenarios, runSuite } from '../../scenario/suite.ts';
+import type { SuiteResult } from '../../scenario/results.ts';
 import { renderJson } from '../../report/json.ts';
 import { renderJunit } from '../../report/junit.ts';
 import { renderPretty } from '../../report/pretty.ts';
 import { suiteExitCode } from '../exit.ts';
 import type { Io } from '../io.ts';
-import { seedOf, variantFilter } from '../options.ts';
+import { positiveInteger, seedOf, shardOption, variantFilter } from '../options.ts';
 
 export interface RunOptions {
   readonly paths: readonly string[];
@@ -16,21 +16,18 @@ export interface RunOptions {
   readonly junit?: unknown;
   readonly variant?: unknown;
   readonly verbose?: boolean;
+  readonly jobs?: unknown;
+  readonly shard?: unknown;
 }
 
-export function runRun(io: Io, options: RunOptions): number {
+export async function runRun(io: Io, options: RunOptions): Promise<number> {
   const seed = seedOf(options.seed);
-  const filter = variantFilter(options.variant);
+  const jobs = options.jobs === undefined ? 1 : positiveInteger(options.jobs, '--jobs');
+  const shard = options.shard === undefined ? undefined : shardOption(options.shard);
   const files = discoverScenarios(options.paths.length > 0 ? options.paths : ['scenarios']);
   const started = performance.now();
-  const runs: RunResult[] = [];
-  const failures: ScenarioFailure[] = [];
-  for (const file of files) {
-    const outcome = runScenarioFile(file, seed, filter);
-    runs.push(...outcome.runs);
-    failures.push(...outcome.failures);
-  }
-  const suite: SuiteResult = { seed, runs, failures, meta: { wallMs: Math.round(performance.now() - started), jobs: 1 } };
+  const { runs, failures } = await runSuite(files, { seed, filter: variantFilter(options.variant), jobs, ...(shard ? { shard } : {}) });
+  const suite: SuiteResult = { seed, runs, failures, meta: { wallMs: Math.round(performance.now() - started), jobs } };
   if (options.json === true) io.out(renderJson(suite));
   else {
     io.out(renderPretty(suite, { color: io.color, verbose: options.verbose ?? false }));
