@@ -3,6 +3,7 @@ import type { CAC } from 'cac';
 import type { Io } from './io.ts';
 import { runRun } from './commands/run.ts';
 import { runExplain, runSend } from './commands/explain.ts';
+import { runAudit } from './commands/audit.ts';
 import { runBench, type BenchFlags } from './commands/bench.ts';
 import { runGroups } from './commands/groups.ts';
 
@@ -41,6 +42,14 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
     .option('--json', 'Print { schema: "tlplab/send-v1", outcome, reason, faultCode, path }')
     .action((file: string, options: Omit<Parameters<typeof runSend>[1], 'file'>) => complete(runSend(io, { file, ...options })));
+
+  cli
+    .command('audit <lspci-dump>', 'Run the library\'s attacks against a real machine (lspci -vvv as root)')
+    .option('--iommu <model>', 'vtd | amd-vi | none (lspci does not show it)', { default: 'vtd' })
+    .option('--interrupt-remapping <on|off>', 'Whether interrupt remapping is on (dmesg: DMAR-IR)', { default: 'on' })
+    .option('--nosid', 'intremap=nosid: no source-ID validation')
+    .option('--json', 'Print { schema: "tlplab/audit-v1", assumptions, findings, skipped }')
+    .action((path: string, options: { iommu?: unknown; interruptRemapping?: unknown; nosid?: boolean; json?: boolean }) => complete(runAudit(io, { path, ...options })));
 
   cli
     .command('bench', 'Measure speed and memory against their targets (flood vs a bare event loop, groups, in-flight memory)')
