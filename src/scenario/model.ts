@@ -36,7 +36,8 @@ export interface FunctionSpec {
   readonly device: string;
   readonly owner: Principal;
   readonly driver: string | null;
-  readonly msi: { readonly vectors: number; readonly perVectorMask: boolean } | null;
+  /** programmedBy: who may write Message Address/Data/Mask through config space (a guest's writes there are dropped unless 'owner'). */
+  readonly msi: { readonly vectors: number; readonly perVectorMask: boolean; readonly programmedBy: 'host' | 'owner' } | null;
   readonly msix: { readonly vectors: number; readonly bar: number; readonly offset: number; readonly programmedBy: 'host' | 'owner' } | null;
   readonly ats: boolean;
   readonly barRegions: readonly BarRegionSpec[];

@@ -188,7 +188,8 @@ function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: st
   if (fn.msi !== undefined) {
     const vectors = typeof fn.msi === 'number' ? fn.msi : fn.msi.vectors;
     if (![1, 2, 4, 8, 16, 32].includes(vectors)) check.error([...path, 'msi'], `MSI supports 1, 2, 4, 8, 16 or 32 vectors (PCIe 6.0 §7.7.1.2 Multiple Message Capable), not ${vectors}`, 'bad-msi');
-    msi = { vectors, perVectorMask: typeof fn.msi === 'object' && fn.msi['per-vector-mask'] === true };
+    const entry = typeof fn.msi === 'object' ? fn.msi : null;
+    msi = { vectors, perVectorMask: entry?.['per-vector-mask'] === true, programmedBy: entry?.['programmed-by'] ?? 'host' };
   }
   let msix: FunctionSpec['msix'] = null;
   if (fn.msix !== undefined) {

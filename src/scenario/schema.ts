@@ -41,7 +41,16 @@ const Bar = z.union([
 
 const Msi = z.union([
   z.number().int(),
-  z.strictObject({ vectors: z.number().int(), 'per-vector-mask': z.boolean().optional() }),
+  z.strictObject({
+    vectors: z.number().int(),
+    'per-vector-mask': z.boolean().optional(),
+    /**
+     * Who may write Message Address, Data and Mask in config space: the host only
+     * (a guest's writes there are dropped; it may still flip Message Control's
+     * Enable bit), or the device's owner too (Xen pciback permissive mode).
+     */
+    'programmed-by': z.enum(['host', 'owner']).optional(),
+  }),
 ]);
 
 const Msix = z.union([

@@ -7,6 +7,7 @@ import type { EventHandler } from '../sim/kernel.ts';
 import { Priority } from '../sim/kernel.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import { requestTranslation } from '../iommu/ats.ts';
+import { CapabilityId } from '../pcie/config-space.ts';
 import { composeRemappable } from '../interrupts/x86-msi.ts';
 import type { Machine } from './machine.ts';
 import type { DeviceStep, StepSpec } from './model.ts';
@@ -73,7 +74,8 @@ function perform(machine: Machine, record: StepRecord): void {
       return;
     case 'config-write': {
       const fn = machine.fabric.fn(step.device);
-      record.tlps.push(machine.fabric.hostIssue({ type: 'CfgWr', targetId: fn.rid, address: step.offset, length: step.size, data: step.value }));
+      record.refused = msiConfigRefusal(machine, step);
+      if (record.refused === null) record.tlps.push(machine.fabric.hostIssue({ type: 'CfgWr', targetId: fn.rid, address: step.offset, length: step.size, data: step.value }));
       return;
     }
     case 'mmio-write':
@@ -111,6 +113,41 @@ function mmioWrite(machine: Machine, record: StepRecord, step: Extract<StepSpec,
     return;
   }
   record.tlps.push(machine.fabric.hostIssue({ type: 'MemWr', address: machine.address(step.target), data: step.value, length: step.size }));
+}
+
+/** MSI Message Control (PCIe 6.0 §7.7.1.2): the only bit a guest may flip when the host programs the message. */
+const MSI_ENABLE = 0x1;
+
+/**
+ * A guest's config write into the MSI capability of a device whose message
+ * the host programs (`msi.programmed-by: host`): Xen pciback drops writes to
+ * Message Address, Data and Mask ("Driver tried to write to a read-only
+ * configuration space field", conf_space.c) and, with allow_interrupt_control
+ * (Linux 5.6; Qubes' 2017 stub-domain patch), lets Message Control through
+ * only when nothing but the Enable bit changes (msi_msix_flags_write).
+ * `programmed-by: owner` is pciback's permissive mode: everything passes.
+ */
+function msiConfigRefusal(machine: Machine, step: Extract<StepSpec, { kind: 'config-write' }>): StepRecord['refused'] {
+  if (step.by === 'host') return null;
+  const spec = machine.spec.machine.functions.find((f) => f.id === step.device)?.msi;
+  const cap = machine.fabric.fn(step.device).config.findCapability(CapabilityId.msi);
+  if (spec === null || spec === undefined || spec.programmedBy === 'owner' || cap < 0) return null;
+  const msi = machine.sources.source(step.device).msi;
+  if (msi === null) return null;
+  const end = cap + (msi.addr64 ? 0x0e : 0x0a) + (msi.perVectorMasking ? 0x0a : 0);
+  const control = machine.fabric.fn(step.device).config.read(cap + 2, 2);
+  for (let i = 0; i < step.size; i++) {
+    const at = step.offset + i;
+    if (at < cap + 2 || at >= end) continue;
+    const byte = (step.value >>> (8 * i)) & 0xff;
+    const allowed = at === cap + 2 ? MSI_ENABLE : at === cap + 3 ? 0 : -1;
+    const changed = byte ^ ((control >>> (8 * (at - cap - 2))) & 0xff);
+    if (allowed < 0 || (changed & ~allowed) !== 0) {
+      const field = allowed < 0 ? 'Message Address, Data or Mask' : 'Message Control bits other than Enable';
+      return { reason: 'pciback.msi-read-only', rule: `xen-pciback: ${step.by} may not write ${field} of ${step.device}'s MSI capability (offset 0x${at.toString(16)}); the host programs the message (permissive mode off)` };
+    }
+  }
+  return null;
 }
 
 function deviceAction(machine: Machine, step: DeviceStep): Tlp | null {

@@ -46,3 +46,49 @@ describe('mmio-write by a principal: hisi_acc_vfio_pci hides the host\'s part of
     expect(result.verdict).toBe('isolated');
   });
 });
+
+/** vm1's NIC with one 64-bit MSI (capability at 0x40: control 0x42, address 0x44, data 0x4c), programmed by Linux. */
+function configScenario(programmedBy: 'host' | 'owner', offset: number, size: number, value: number): string {
+  return `
+schema: tlplab/v1
+name: config-step
+title: config write into the MSI capability
+summary: a guest writes its own device's MSI capability
+sources: [xen-pciback conf_space_capability_msi.c]
+machine:
+  iommu: { model: vtd }
+  memory:
+    - { name: host-ram, base: 0x0, size: 2G, owner: host }
+  devices:
+    - { id: rp0, type: root-port, acs: [SV, RR, CR, UF] }
+    - { id: nic, type: endpoint, parent: rp0, owner: vm1, bars: [64K], msi: { vectors: 1, programmed-by: ${programmedBy} } }
+attack:
+  attacker: vm1
+  steps:
+    - { at: 0ns, config-write: { device: nic, offset: ${offset}, size: ${size}, value: ${value}, by: vm1 } }
+expect:
+  - verdict: isolated
+`;
+}
+
+describe('config-write by a guest into the MSI capability', () => {
+  it.each([
+    // [programmed-by, offset, size, value, refused]
+    ['host', 0x4c, 2, 0x80, true], // Message Data
+    ['host', 0x44, 4, 0xfee01000, true], // Message Address
+    ['host', 0x40, 4, 0x00a0_0000, true], // Message Control via a DWORD write: MME changes
+    ['host', 0x42, 2, 0x0080, false], // Enable cleared, nothing else changes
+    ['host', 0x42, 2, 0x00a1, true], // Multiple Message Enable changes
+    ['host', 0x04, 2, 0x0006, false], // Command register: outside the capability
+    ['owner', 0x4c, 2, 0x80, false], // pciback permissive
+  ] as const)('xen-pciback (programmed-by %s): write at offset %i, size %i, value %i: refused %s', (programmedBy, offset, size, value, refused) => {
+    const loaded = loadScenario('config-step.yaml', configScenario(programmedBy, offset, size, value));
+    const run = runVariant(loaded, loaded.variants[0]!, 1);
+    const config = run.machine.fabric.fn('nic').config;
+    expect(config.findCapability(0x05)).toBe(0x40);
+    expect(run.steps[0]!.refused !== null).toBe(refused);
+    expect(run.steps[0]!.tlps).toHaveLength(refused ? 0 : 1);
+    if (refused) expect(run.result.stopped.map((s) => s.reason)).toContain('pciback.msi-read-only');
+    if (offset === 0x4c) expect(config.read(0x4c, 2) === 0x80).toBe(!refused);
+  });
+});
