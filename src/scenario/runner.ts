@@ -59,6 +59,8 @@ function effectsOf(machine: Machine, ended: readonly Tlp[], records: readonly St
   const evidence = evidenceIndex(machine.trace.records);
   const configBy = new Map<number, StepRecord>();
   for (const record of records) if (record.step.kind === 'config-write') for (const tlp of record.tlps) configBy.set(tlp.id, record);
+  const completions = new Map<number, Tlp>();
+  for (const tlp of ended) if (tlp.request !== null) completions.set(tlp.request.id, tlp);
   const effects: Effect[] = [];
   for (const record of records) {
     if (record.refused !== null && 'by' in record.step && record.step.by === machine.spec.attacker) {
@@ -81,6 +83,12 @@ function effectsOf(machine: Machine, ended: readonly Tlp[], records: readonly St
         effects.push({ kind: 'interrupt', tlp: tlp.id, principal, origin: tlp.origin, vector: d.vector, destination: d.destination, vectorOwner: d.vectorOwner, irte: d.irte, irteOwner: d.entryOwner, evidence: ids });
       } else if (target !== null && (('kind' in target && target.kind === 'memory') || 'fn' in target)) {
         const op = tlp.type === 'MemWr' ? 'write' : 'read';
+        const readBy = op === 'read' ? readerOf(machine, completions.get(tlp.id)) : principal;
+        if (readBy !== principal) {
+          // A read under a forged requester ID is answered to that ID: the data does not reach the attacker.
+          effects.push({ kind: 'refusal', tlp: tlp.id, origin: tlp.origin, outcome: 'misrouted', reason: `completion went to ${readBy ?? 'nobody'}`, faultCode: null, decidedAt: tlp.decidedAt, evidence: ids });
+          continue;
+        }
         effects.push({ kind: 'access', tlp: tlp.id, principal, origin: tlp.origin, op, address: tlp.address, length: tlp.length, time: tlp.endedAt, evidence: ids, how: howItGotThere(machine, tlp, ids) });
       }
     } else if (principal === machine.spec.attacker) {
@@ -88,6 +96,13 @@ function effectsOf(machine: Machine, ended: readonly Tlp[], records: readonly St
     }
   }
   return effects;
+}
+
+/** Who received a read's data: the owner of the function its completion was delivered to. */
+function readerOf(machine: Machine, completion: Tlp | undefined): string | null {
+  if (completion === undefined || completion.outcome !== 'delivered' || completion.target === null) return null;
+  const fn = completion.target as { id?: string };
+  return fn.id === undefined ? null : (machine.ownership.ownerOfFunction(fn.id) ?? 'host');
 }
 
 /** Trace record ids per TLP id, in order. */
