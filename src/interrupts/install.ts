@@ -106,6 +106,13 @@ export interface ArmHardwareSpec {
   readonly doorbell?: number | null;
   /** The IOVA of the page the kernel maps onto the doorbell page when MSIs go through the SMMU (Linux iommu_dma_prepare_msi); null = devices write the physical doorbell. */
   readonly msiIova?: number | null;
+  /**
+   * Which devices get `msiIova`: Linux iommu_dma_prepare_msi() maps the doorbell
+   * only for a domain with an IOVA cookie (DMA-API or VFIO paging domains); a
+   * device in an identity or blocked domain keeps the physical doorbell address.
+   * Default: every device.
+   */
+  readonly msiIovaFor?: (deviceId: string) => boolean;
 }
 
 export interface ArmInterrupts {
@@ -137,7 +144,8 @@ export function installArmMsi(fabric: Fabric, hw: ArmHardwareSpec, devices: read
   if (fabric.memory.some((m) => base < m.base + m.size && m.base < base + size)) {
     throw new InterruptSetupError('DOORBELL_OVERLAP', `the MSI doorbell at 0x${base.toString(16)} overlaps host memory: give msi-doorbell.at an address outside it`);
   }
-  const page = (address: number) => (hw.msiIova === null || hw.msiIova === undefined ? address : hw.msiIova + (address % 0x1000));
+  const page = (address: number, device: string) =>
+    hw.msiIova === null || hw.msiIova === undefined || hw.msiIovaFor?.(device) === false ? address : hw.msiIova + (address % 0x1000);
   let v2m: Gicv2mFrame | null = null;
   let its: Gicv3Its | null = null;
   const plans = plansFor(fabric, devices, sources);
@@ -147,7 +155,7 @@ export function installArmMsi(fabric: Fabric, hw: ArmHardwareSpec, devices: read
     for (const plan of plans) {
       programArm(plan, (count) => {
         const block = frame.allocateSpis(count, plan.owner, plan.fn.id);
-        return { address: page(block.address), first: block.data, intid: (n) => block.spi + n };
+        return { address: page(block.address, plan.fn.id), first: block.data, intid: (n) => block.spi + n };
       }, programmed);
     }
   } else {
@@ -175,7 +183,7 @@ export function installArmMsi(fabric: Fabric, hw: ArmHardwareSpec, devices: read
         const lpi = nextLpi;
         nextLpi += count;
         for (let n = 0; n < count; n++) translator.mapEvent(deviceId, first + n, lpi + n, 0, plan.owner);
-        return { address: page(base + GITS_TRANSLATER), first, intid: (n) => lpi + n };
+        return { address: page(base + GITS_TRANSLATER, plan.fn.id), first, intid: (n) => lpi + n };
       }, programmed);
     }
   }

@@ -108,7 +108,14 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
   } else {
     // With an SMMU translating MSIs, Linux maps the doorbell page into each device's domain (iommu_dma_prepare_msi).
     const translated = iommu !== null && m.iommu.dmaRemapping && !doorbellBeforeIommu;
-    armMsi = installArmMsi(fabric, { cpus: m.cpus, controller: m.msiController as 'gicv2m' | 'gicv3-its', doorbell: doorbellBase, msiIova: translated ? MSI_IOVA_BASE : null }, devices, { trace });
+    // Only paging domains get the doorbell mapped (below), so only their devices are told its IOVA.
+    const paging = new Set(spec.domains.filter((d) => d.mode === 'paging').flatMap((d) => d.devices));
+    armMsi = installArmMsi(
+      fabric,
+      { cpus: m.cpus, controller: m.msiController as 'gicv2m' | 'gicv3-its', doorbell: doorbellBase, msiIova: translated ? MSI_IOVA_BASE : null, msiIovaFor: (id) => paging.has(id) },
+      devices,
+      { trace },
+    );
     if (translated) {
       for (const domain of spec.domains) {
         if (domain.mode === 'paging' && domain.devices.some((d) => devices.find((x) => x.id === d && (x.msi || x.msix)))) iommu!.mapMsiDoorbell(domain.name, doorbell);
