@@ -54,7 +54,7 @@ schema: tlplab/v1
 name: config-step
 title: config write into the MSI capability
 summary: a guest writes its own device's MSI capability
-sources: [xen-pciback conf_space_capability_msi.c]
+sources: [xen-pciback conf_space_capability.c]
 machine:
   iommu: { model: vtd }
   memory:
