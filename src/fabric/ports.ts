@@ -21,6 +21,22 @@ export interface PeerBus {
   peerForRid(rid: number): Node | undefined;
 }
 
+/**
+ * Puts a downstream port on the bus its parent decodes (a switch's internal
+ * bus or the root complex): its windows and BARs decode to it by address,
+ * its bus range by ID.
+ */
+export function attachPortTo(bus: PeerBus & Node, decode: RangeIndex<Node>, byBus: (Node | undefined)[], port: PortNode): void {
+  port.up = bus;
+  port.peers = bus;
+  const { memory, prefetchable } = port.fn.windows;
+  if (memory) decode.add(memory, port);
+  if (prefetchable) decode.add(prefetchable, port);
+  for (const bar of port.fn.bars) decode.add(bar, port);
+  const buses = port.fn.buses!;
+  for (let b = buses.secondary; b <= buses.subordinate; b++) byBus[b] = port;
+}
+
 /** Delivers config, memory and completions addressed to a bridge function itself. */
 function consumedByBridge(core: FabricCore, node: Node, fn: PciFunction, tlp: Tlp): boolean {
   switch (tlp.type) {
@@ -144,14 +160,7 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
   /** Attaches a downstream port: its windows, BARs and buses now decode to it. */
   attach(port: PortNode): void {
     this.ports.push(port);
-    port.up = this;
-    port.peers = this;
-    const { memory, prefetchable } = port.fn.windows;
-    if (memory) this.decode.add(memory, port);
-    if (prefetchable) this.decode.add(prefetchable, port);
-    for (const bar of port.fn.bars) this.decode.add(bar, port);
-    const buses = port.fn.buses!;
-    for (let bus = buses.secondary; bus <= buses.subordinate; bus++) this.byBus[bus] = port;
+    attachPortTo(this, this.decode, this.byBus, port);
   }
 
   peerFor(address: number): Node | undefined {

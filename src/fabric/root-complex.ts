@@ -12,7 +12,7 @@ import type { Outcome, Tlp } from '../pcie/tlp.ts';
 import type { HopDecision } from './events.ts';
 import type { DeviceNode } from './device.ts';
 import { Node, type EndTarget, type FabricCore } from './node.ts';
-import type { PeerBus, PortNode } from './ports.ts';
+import { attachPortTo, type PeerBus, type PortNode } from './ports.ts';
 import { ROUTE } from './routing-rules.ts';
 
 export interface MemoryRegion extends EndTarget, AddressRange {
@@ -61,14 +61,7 @@ export class RootComplex extends Node implements PeerBus {
   }
 
   attachPort(port: PortNode): void {
-    port.up = this;
-    port.peers = this;
-    const { memory, prefetchable } = port.fn.windows;
-    if (memory) this.decodeDown.add(memory, port);
-    if (prefetchable) this.decodeDown.add(prefetchable, port);
-    for (const bar of port.fn.bars) this.decodeDown.add(bar, port);
-    const buses = port.fn.buses!;
-    for (let bus = buses.secondary; bus <= buses.subordinate; bus++) this.byBus[bus] = port;
+    attachPortTo(this, this.decodeDown, this.byBus, port);
     this.byRootRid.set(port.fn.rid, port);
   }
 
