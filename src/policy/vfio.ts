@@ -63,22 +63,31 @@ export interface InterruptIsolation {
   readonly allowUnsafeInterrupts: boolean;
 }
 
-/** Isolated-MSI gate of vfio_iommu_type1_attach_group(). */
+/**
+ * Isolated-MSI gate of vfio_iommu_type1_attach_group(), as Linux decides it:
+ * intel_setup_irq_remapping() (and AMD's amd_iommu_create_irq_domain())
+ * flag the remapping domain IRQ_DOMAIN_FLAG_ISOLATED_MSI whether or not
+ * intremap=nosid turned source-ID validation off, so Linux lets the group
+ * through in that case too — although any device can then use any IRTE
+ * (the verdict shows it). `isolated` is the hardware truth; `allowed` is
+ * what the kernel does.
+ */
 export function msiGate(config: InterruptIsolation): Decision & { isolated: boolean } {
   const rule = 'iommu_group_has_isolated_msi() (MSI_FLAG_ISOLATED_MSI / IRQ_DOMAIN_FLAG_ISOLATED_MSI)';
-  const isolated =
-    config.msiController === 'gicv3-its' ? true : config.msiController === 'x86' ? config.remapping && config.sourceIdValidation : false;
-  const why =
-    config.msiController === 'gicv3-its'
-      ? 'a GICv3 ITS looks every MSI up by the DeviceID of its sender'
-      : config.msiController === 'gicv2m'
-        ? 'a GICv2m doorbell carries no device identity: any device can raise any SPI in its frame'
-        : !config.remapping
-          ? 'interrupt remapping is off: a DMA write to 0xFEEx_xxxx is delivered as an interrupt'
-          : !config.sourceIdValidation
-            ? 'interrupt remapping without source-ID validation (SVT=00): any device can use any IRTE'
-            : 'interrupt remapping validates the source ID of each interrupt';
-  if (isolated) return { isolated, allowed: true, reason: why, rule };
+  const its = config.msiController === 'gicv3-its';
+  const x86 = config.msiController === 'x86';
+  const isolated = its || (x86 && config.remapping && config.sourceIdValidation);
+  const linuxIsolated = its || (x86 && config.remapping);
+  const why = its
+    ? 'a GICv3 ITS looks every MSI up by the DeviceID of its sender'
+    : config.msiController === 'gicv2m'
+      ? 'a GICv2m doorbell carries no device identity: any device can raise any SPI in its frame'
+      : !config.remapping
+        ? 'interrupt remapping is off: a DMA write to 0xFEEx_xxxx is delivered as an interrupt'
+        : !config.sourceIdValidation
+          ? 'interrupt remapping without source-ID validation (intremap=nosid, SVT=00): any device can use any IRTE, yet Linux still flags the domain ISOLATED_MSI'
+          : 'interrupt remapping validates the source ID of each interrupt';
+  if (linuxIsolated) return { isolated, allowed: true, reason: why, rule };
   if (config.allowUnsafeInterrupts) return { isolated, allowed: true, reason: `${why}; allowed by allow_unsafe_interrupts=1`, rule };
   return { isolated, allowed: false, reason: `${why}; vfio refuses the group without allow_unsafe_interrupts=1`, rule };
 }

@@ -17,7 +17,7 @@ describe('VFIO viability (iommu_group_claim_dma_owner / vfio_group_viable)', () 
 describe('isolated-MSI gate (iommu_group_has_isolated_msi)', () => {
   const cases: [string, Parameters<typeof msiGate>[0], boolean, boolean][] = [
     ['x86 remapping + SID validation', { remapping: true, sourceIdValidation: true, msiController: 'x86', allowUnsafeInterrupts: false }, true, true],
-    ['x86 remapping, intremap=nosid', { remapping: true, sourceIdValidation: false, msiController: 'x86', allowUnsafeInterrupts: false }, false, false],
+    ['x86 remapping, intremap=nosid: not isolated, yet Linux allows it (intel_setup_irq_remapping sets ISOLATED_MSI regardless)', { remapping: true, sourceIdValidation: false, msiController: 'x86', allowUnsafeInterrupts: false }, false, true],
     ['x86 no remapping', { remapping: false, sourceIdValidation: true, msiController: 'x86', allowUnsafeInterrupts: false }, false, false],
     ['x86 no remapping + allow_unsafe_interrupts', { remapping: false, sourceIdValidation: true, msiController: 'x86', allowUnsafeInterrupts: true }, false, true],
     ['GICv3 ITS (MSI_FLAG_ISOLATED_MSI)', { remapping: false, sourceIdValidation: false, msiController: 'gicv3-its', allowUnsafeInterrupts: false }, true, true],
