@@ -99,14 +99,14 @@ export class Fabric implements FabricCore {
   // FabricCore: called by nodes on the hot path.
 
   send(tlp: Tlp, from: Node, to: Node, decision: HopDecision, rule: string): void {
-    if (this.trace.enabled) this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node: from.name, decision, rule, next: to.name });
+    if (this.trace.enabled) this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node: this.label(tlp, from, null), decision, rule, next: to.name });
     tlp.from = from;
     this.kernel.schedule(from.latencyTo(to), to, tlp);
   }
 
   note(tlp: Tlp, at: Node | string, decision: HopDecision, rule: string, detail?: string): void {
     if (this.trace.enabled) {
-      const node = typeof at === 'string' ? at : at.name;
+      const node = typeof at === 'string' ? at : this.label(tlp, at, null);
       this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node, decision, rule, next: '', ...(detail === undefined ? {} : { note: detail }) });
     }
   }
@@ -117,7 +117,7 @@ export class Fabric implements FabricCore {
     }
     tlp.outcome = outcome;
     tlp.reason = reason;
-    tlp.decidedAt = typeof at === 'string' ? at : at.name;
+    tlp.decidedAt = typeof at === 'string' ? at : this.label(tlp, at, target);
     tlp.rule = rule;
     tlp.target = target;
     tlp.faultCode = faultCode;
@@ -167,6 +167,18 @@ export class Fabric implements FabricCore {
 
   deliverCompletion(tlp: Tlp, fn: PciFunction, at: Node): void {
     this.end(tlp, 'delivered', 'completion', at, 'PCIe 6.0 §2.2.9: completion delivered to its requester', fn);
+  }
+
+  /**
+   * A node's name for a TLP: inside a multifunction device, the function
+   * involved (the one that received it, or else the one that issued it)
+   * rather than the device's first function.
+   */
+  private label(tlp: Tlp, node: Node, target: EndTarget | null): string {
+    if (!(node instanceof DeviceNode) || node.functions.length < 2) return node.name;
+    const fn = target === null ? undefined : 'fn' in target ? (target as Bar).fn : node.functions.find((f) => f === target);
+    if (fn !== undefined) return fn.id;
+    return node === tlp.issuer && tlp.origin !== '' ? tlp.origin : node.name;
   }
 
   answer(request: Tlp, node: Node, fn: PciFunction | null, data = 0, attachment: object | null = null): Tlp {

@@ -95,6 +95,8 @@ export function installX86Interrupts(fabric: Fabric, hw: X86HardwareSpec, device
   for (const e of irtes) {
     if (vtd === null) throw new InterruptSetupError('IR_CONFIG', 'IRTEs can only be given for a VT-d machine');
     vtd.modifyIrte(e.index, { present: e.present, vector: e.vector, destination: e.destination, svt: e.svt ?? 0, sq: e.sq ?? 0, sid: e.sid ?? 0, fpd: e.fpd }, e.owner);
+    // The vector a hand-written entry delivers belongs to the entry's owner, unless it already belongs to someone.
+    if (e.owner !== null && e.present && vectors.owner(e.destination, e.vector) === null) vectors.assign(e.destination, e.vector, e.owner);
   }
   return { cpus, vectors, controller, vtd, amd, sources, programmed };
 }

@@ -181,14 +181,14 @@ describe('multifunction devices (PCIe 6.0 §6.12.1.2)', () => {
 
   it('without ACS one function reaches its sibling inside the device', () => {
     const t = build(mfd());
-    expect(t.path(t.send('f0', { type: 'MemWr', address: barOf(t, 'f1') }))).toEqual(['f0:p2p-direct', 'f0:delivered']);
+    expect(t.path(t.send('f0', { type: 'MemWr', address: barOf(t, 'f1') }))).toEqual(['f0:p2p-direct', 'f1:delivered']);
   });
 
   it('with RR on the function the request leaves the device and comes back through the root complex', () => {
     const t = build(mfd(acs(['RR'], ['RR', 'CR', 'EC', 'DT'])));
     const path = t.path(t.send('f0', { type: 'MemWr', address: barOf(t, 'f1') }));
     expect(path.slice(0, 3)).toEqual(['f0:redirect-up', 'rp0:upstream-forward', 'root-complex:decode']);
-    expect(path.at(-1)).toBe('f0:delivered'); // the package node is named after its first function
+    expect(path.at(-1)).toBe('f1:delivered'); // decisions inside a multifunction device name the function involved
   });
 
   it('EC on the function blocks the sibling it names', () => {
