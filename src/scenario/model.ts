@@ -4,6 +4,7 @@
  * not know (owners, drivers, MSI, domains, steps) sits beside it.
  */
 import type { FabricConfig } from '../fabric/topology.ts';
+import type { ExplicitIrte } from '../interrupts/install.ts';
 
 export type Principal = string;
 export const HOST: Principal = 'host';
@@ -50,17 +51,8 @@ export interface MemorySpec {
   readonly owner: Principal;
 }
 
-export interface IrteSpec {
-  readonly index: number;
-  readonly present: boolean;
-  readonly vector: number;
-  readonly destination: number;
-  readonly svt: number | null;
-  readonly sq: number | null;
-  readonly sid: number | null;
-  readonly fpd: boolean;
-  readonly owner: Principal | null;
-}
+/** A hand-written interrupt-remapping table entry, as the interrupt layer installs it. */
+export type IrteSpec = ExplicitIrte;
 
 export interface MachineSpec {
   readonly cpus: number;

@@ -4,10 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { acs, build, switchPair } from './build.ts';
+import type { TestFabric } from './build.ts';
 import { requesterId } from '../../src/pcie/bdf.ts';
 import type { FunctionConfig } from '../../src/fabric/topology.ts';
 
-const barOf = (t: ReturnType<typeof build>, id: string) => t.fabric.fn(id).bars[0]!.base;
+const barOf = (t: TestFabric, id: string) => t.fabric.fn(id).bars[0]!.base;
 
 describe('P2P Request Redirect (RR) at a switch downstream port', () => {
   it('without RR the write goes straight to the peer and never reaches the root complex', () => {
@@ -33,7 +34,7 @@ describe('P2P Request Redirect (RR) at a switch downstream port', () => {
 });
 
 describe('Source Validation (SV)', () => {
-  const forgedSibling = (t: ReturnType<typeof build>) => t.fabric.fn('b').rid; // bus of the other downstream port
+  const forgedSibling = (t: TestFabric) => t.fabric.fn('b').rid; // bus of the other downstream port
 
   it('blocks a requester ID whose bus is outside the port’s secondary..subordinate range', () => {
     const t = build(switchPair(acs(['SV'])));

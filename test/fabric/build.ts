@@ -1,6 +1,6 @@
 /** Test helpers: small fabrics built from terse function lists. */
 import { Kernel } from '../../src/sim/kernel.ts';
-import { Trace } from '../../src/sim/trace.ts';
+import { Trace, type TraceEvent, type TraceRecord } from '../../src/sim/trace.ts';
 import { acsMask, type AcsFlag } from '../../src/pcie/acs.ts';
 import { compileFabric, type Fabric, type IssueInit } from '../../src/fabric/fabric.ts';
 import { DEFAULT_FABRIC, type FabricConfig, type FunctionConfig } from '../../src/fabric/topology.ts';
@@ -15,20 +15,21 @@ export function fabricConfig(functions: FunctionConfig[], extra: Partial<FabricC
   return { ...DEFAULT_FABRIC, functions, memory: [{ name: 'ram', base: 0, size: 0x8000_0000 }], ...extra };
 }
 
-export interface TestFabric {
+/** A test fabric whose trace also carries the events of the layers a test installs (E). */
+export interface TestFabric<E extends TraceEvent = FabricEvent> {
   kernel: Kernel;
   fabric: Fabric;
-  trace: Trace<FabricEvent>;
+  trace: Trace<E>;
   /** Issues from a device at the current time, runs to quiescence, returns the TLP. */
   send(from: string, init: IssueInit): Tlp;
   /** The nodes a TLP was decided at, with decisions, in order. */
   path(tlp: Tlp): string[];
 }
 
-export function build(functions: FunctionConfig[], extra: Partial<FabricConfig> = {}): TestFabric {
+export function build<E extends TraceEvent = FabricEvent>(functions: FunctionConfig[], extra: Partial<FabricConfig> = {}): TestFabric<E> {
   const kernel = new Kernel();
-  const trace = new Trace<FabricEvent>(kernel, { enabled: true });
-  const fabric = compileFabric(fabricConfig(functions, extra), kernel, trace);
+  const trace = new Trace<E>(kernel, { enabled: true });
+  const fabric = compileFabric(fabricConfig(functions, extra), kernel, trace as unknown as Trace<FabricEvent>);
   return {
     kernel,
     fabric,
@@ -39,7 +40,7 @@ export function build(functions: FunctionConfig[], extra: Partial<FabricConfig> 
       return tlp;
     },
     path(tlp) {
-      return trace.records.flatMap((r) => {
+      return (trace.records as unknown as readonly TraceRecord<FabricEvent>[]).flatMap((r) => {
         if (r.tlp !== tlp.id || r.type === 'tlp.issued') return [];
         return [r.type === 'tlp.hop' ? `${r.node}:${r.decision}` : `${r.node}:${r.outcome}`];
       });

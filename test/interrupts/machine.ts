@@ -1,7 +1,7 @@
 /** Test helpers: small x86/ARM machines with interrupt hardware on a fabric. */
-import { Kernel } from '../../src/sim/kernel.ts';
-import { Trace } from '../../src/sim/trace.ts';
-import { compileFabric, type Fabric, type IssueInit } from '../../src/fabric/fabric.ts';
+import type { Kernel } from '../../src/sim/kernel.ts';
+import type { Trace } from '../../src/sim/trace.ts';
+import type { Fabric, IssueInit } from '../../src/fabric/fabric.ts';
 import type { FabricEvent } from '../../src/fabric/events.ts';
 import type { FunctionConfig } from '../../src/fabric/topology.ts';
 import type { Tlp } from '../../src/pcie/tlp.ts';
@@ -15,7 +15,7 @@ import { X86InterruptController } from '../../src/interrupts/x86-controller.ts';
 import { LinuxInterruptSetup, type InterruptPlan } from '../../src/interrupts/linux-ir.ts';
 import { MsiSources } from '../../src/interrupts/msi-source.ts';
 import type { InterruptDelivery } from '../../src/interrupts/delivery.ts';
-import { acs, fabricConfig } from '../fabric/build.ts';
+import { acs, build } from '../fabric/build.ts';
 
 export type AnyEvent = FabricEvent | InterruptEvent;
 
@@ -46,21 +46,8 @@ export interface X86Options {
 }
 
 export function machine(functions: FunctionConfig[]): Machine {
-  const kernel = new Kernel();
-  const trace = new Trace<AnyEvent>(kernel, { enabled: true });
-  const fabric = compileFabric(fabricConfig(functions), kernel, trace);
-  return {
-    kernel,
-    fabric,
-    trace,
-    send(from, init) {
-      const tlp = fabric.issue(from, init);
-      kernel.run();
-      return tlp;
-    },
-    run: () => void kernel.run(),
-    events: (type) => trace.records.filter((r) => r.type === type) as never,
-  };
+  const { kernel, fabric, trace, send } = build<AnyEvent>(functions);
+  return { kernel, fabric, trace, send, run: () => void kernel.run(), events: (type) => trace.records.filter((r) => r.type === type) as never };
 }
 
 export function x86Machine(functions: FunctionConfig[], options: X86Options = {}): X86Machine {

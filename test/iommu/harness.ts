@@ -1,7 +1,8 @@
 /** Test helpers: a fabric with an IOMMU installed and one trace for both layers. */
-import { Kernel } from '../../src/sim/kernel.ts';
-import { Trace, type TraceRecord } from '../../src/sim/trace.ts';
-import { compileFabric, type Fabric, type IssueInit } from '../../src/fabric/fabric.ts';
+import type { Kernel } from '../../src/sim/kernel.ts';
+import type { Trace} from '../../src/sim/trace.ts';
+import { type TraceRecord } from '../../src/sim/trace.ts';
+import type { Fabric, IssueInit } from '../../src/fabric/fabric.ts';
 import type { FabricConfig, FunctionConfig } from '../../src/fabric/topology.ts';
 import type { FabricEvent } from '../../src/fabric/events.ts';
 import type { AddressTarget } from '../../src/fabric/root-complex.ts';
@@ -9,7 +10,7 @@ import type { Tlp } from '../../src/pcie/tlp.ts';
 import { Iommu } from '../../src/iommu/iommu.ts';
 import { INTERRUPT_WINDOW, type IommuConfigInput } from '../../src/iommu/config.ts';
 import type { IommuEvent } from '../../src/iommu/events.ts';
-import { acs, fabricConfig } from '../fabric/build.ts';
+import { acs, build } from '../fabric/build.ts';
 
 export type AnyEvent = FabricEvent | IommuEvent;
 
@@ -36,9 +37,7 @@ export const interruptSink: AddressTarget = {
 };
 
 export function setup(functions: FunctionConfig[], config: IommuConfigInput, extra: Partial<FabricConfig> = {}): IommuHarness {
-  const kernel = new Kernel();
-  const trace = new Trace<AnyEvent>(kernel, { enabled: true });
-  const fabric = compileFabric(fabricConfig(functions, extra), kernel, trace);
+  const { kernel, fabric, trace, send } = build<AnyEvent>(functions, extra);
   const iommu = new Iommu(config, kernel, trace).install(fabric);
   fabric.root.platform.add(INTERRUPT_WINDOW, interruptSink);
   return {
@@ -46,11 +45,7 @@ export function setup(functions: FunctionConfig[], config: IommuConfigInput, ext
     fabric,
     trace,
     iommu,
-    send(from, init) {
-      const tlp = fabric.issue(from, init);
-      kernel.run();
-      return tlp;
-    },
+    send,
     sendAt(time, from, init) {
       let tlp: Tlp | undefined;
       kernel.scheduleAt(time, { name: `issue ${from}`, handle: () => void (tlp = fabric.issue(from, init)) }, null);
