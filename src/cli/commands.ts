@@ -1,13 +1,19 @@
 /** The command table: each command parses its flags here and hands typed options to its module. */
 import type { CAC } from 'cac';
 import type { Io } from './io.ts';
-import { runRun } from './commands/run.ts';
+import { runRun, type RunOptions } from './commands/run.ts';
+import { UsageError } from './exit.ts';
 import { runExplain, runSend } from './commands/explain.ts';
 import { runAudit } from './commands/audit.ts';
 import { runBench, type BenchFlags } from './commands/bench.ts';
 import { runGroups } from './commands/groups.ts';
 
 export type Complete = (exitCode: Promise<number> | number) => void;
+
+/** The same Io with the table kept off stdout (report writes files only). */
+function quiet(io: Io): Io {
+  return { ...io, out: () => undefined };
+}
 
 export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
   cli
@@ -19,9 +25,21 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--verbose', 'Explain every run, not only those that missed their expectation')
     .option('--jobs <n>', 'Run variants on n worker threads (output is the same as with 1)')
     .option('--shard <i/n>', 'Run only the i-th of n slices of the scenario files (for parallel CI jobs)')
-    .action((paths: string[], options: { seed: unknown; json?: boolean | string; junit?: unknown; variant?: unknown; verbose?: boolean; jobs?: unknown; shard?: unknown }) =>
-      complete(runRun(io, { paths, ...options })),
-    );
+    .option('--html <file>', 'Also write the matrix as a self-contained HTML page')
+    .option('--markdown <file>', 'Also write the matrix as Markdown')
+    .action((paths: string[], options: Omit<RunOptions, 'paths'>) => complete(runRun(io, { paths, ...options })));
+
+  cli
+    .command('report [...paths]', 'Run scenarios and write the matrix as HTML (--html out.html) and/or Markdown (--markdown out.md)')
+    .option('--html <file>', 'Write a self-contained HTML page')
+    .option('--markdown <file>', 'Write Markdown')
+    .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
+    .option('--variant <axis=value>', 'Only run variants with this axis value (repeatable)')
+    .option('--jobs <n>', 'Run variants on n worker threads')
+    .action((paths: string[], options: Omit<RunOptions, 'paths'>) => {
+      if (options.html === undefined && options.markdown === undefined) throw new UsageError('report needs --html <file> and/or --markdown <file>');
+      complete(runRun(quiet(io), { paths, ...options }));
+    });
 
   cli
     .command('explain <scenario>', 'Replay a scenario TLP by TLP, printing the rule that decided each hop')

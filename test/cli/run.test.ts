@@ -173,3 +173,23 @@ describe('parallel and sharded runs (issue 8)', () => {
     expect(stderr).toContain('--shard needs i/n');
   });
 });
+
+describe('tlplab report (DESIGN.md §4: report --html out.html)', () => {
+  it('writes an HTML page and Markdown with every matrix, escaping text, and prints nothing', async () => {
+    const { code, files, stdout } = await tlplab('report', reference, wrong, '--html', 'out.html', '--markdown', 'out.md');
+    expect(code).toBe(1); // the wrong expectation still fails the run
+    expect(stdout).toBe('');
+    const html = files.get('out.html')!;
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('<h2>spoofed-msi — A passed-through NIC forges an MSI write</h2>');
+    expect(html).toContain('<tr class="fail">');
+    expect(html).not.toMatch(/<(?!!doctype|\/?(html|head|meta|title|style|body|h1|h2|p|section|table|thead|tbody|tr|th|td|ul|li|b|small|pre)\b)/);
+    expect(files.get('out.md')).toContain('| iommu.interrupt-remapping | iommu.source-id-validation | verdict | expected |  |');
+  });
+
+  it('needs --html or --markdown', async () => {
+    const { code, stderr } = await tlplab('report', reference);
+    expect(code).toBe(2);
+    expect(stderr).toContain('report needs --html <file> and/or --markdown <file>');
+  });
+});

@@ -5,6 +5,7 @@ import type { SuiteResult } from '../../scenario/results.ts';
 import { renderJson } from '../../report/json.ts';
 import { renderJunit } from '../../report/junit.ts';
 import { renderPretty } from '../../report/pretty.ts';
+import { renderHtml, renderMarkdown } from '../../report/html.ts';
 import { suiteExitCode } from '../exit.ts';
 import type { Io } from '../io.ts';
 import { positiveInteger, seedOf, shardOption, variantFilter } from '../options.ts';
@@ -18,6 +19,8 @@ export interface RunOptions {
   readonly verbose?: boolean;
   readonly jobs?: unknown;
   readonly shard?: unknown;
+  readonly html?: unknown;
+  readonly markdown?: unknown;
 }
 
 export async function runRun(io: Io, options: RunOptions): Promise<number> {
@@ -34,5 +37,7 @@ export async function runRun(io: Io, options: RunOptions): Promise<number> {
     if (typeof options.json === 'string') io.writeFile(options.json, renderJson(suite));
   }
   if (typeof options.junit === 'string') io.writeFile(options.junit, renderJunit(suite));
+  if (typeof options.html === 'string') io.writeFile(options.html, renderHtml(suite));
+  if (typeof options.markdown === 'string') io.writeFile(options.markdown, renderMarkdown(suite));
   return suiteExitCode(suite);
 }
