@@ -3,10 +3,9 @@
  * loaded and checked, every variant's machine built, run and judged, in
  * this thread — as runs per second and total wall time. Target < 2 s.
  */
-import { fileURLToPath } from 'node:url';
 import { loadScenarioFile } from '../scenario/load.ts';
 import { runVariant } from '../scenario/runner.ts';
-import { discoverScenarios } from '../scenario/suite.ts';
+import { BUILT_IN_LIBRARY, discoverScenarios } from '../scenario/suite.ts';
 import { measure, type MeasureOptions } from './measure.ts';
 
 /** Target for the whole library (issue 8). */
@@ -25,7 +24,7 @@ export type ScenarioFigures =
       readonly met: boolean;
     };
 
-export const LIBRARY_DIR = fileURLToPath(new URL('../../scenarios', import.meta.url));
+export const LIBRARY_DIR = BUILT_IN_LIBRARY;
 
 /** Loads and runs every variant of every scenario once; returns how many runs. */
 export function runLibraryOnce(files: readonly string[]): number {

@@ -17,7 +17,7 @@ function quiet(io: Io): Io {
 
 export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
   cli
-    .command('run [...paths]', 'Run scenarios and print the isolation matrix (default: scenarios/)')
+    .command('run [...paths]', 'Run scenarios and print the isolation matrix (default: the built-in attack library)')
     .option('--seed <n>', 'Seed for the simulation RNG (always printed)', { default: 1 })
     .option('--json [file]', 'Print JSON (tlplab/run-v1) instead of the table, or also write it to a file')
     .option('--junit <file>', 'Write JUnit XML: one testcase per scenario × variant')

@@ -5,6 +5,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ScenarioError } from './diagnostics.ts';
 import Tinypool from 'tinypool';
@@ -12,6 +13,9 @@ import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from './l
 import { runTask, type TaskOutcome, type VariantTask } from './worker.ts';
 import type { RunResult, ScenarioFailure } from './results.ts';
 import { sameValue } from './variants.ts';
+
+/** The attack library shipped with tlplab (`tlplab run` without paths). */
+export const BUILT_IN_LIBRARY = fileURLToPath(new URL('../../scenarios', import.meta.url));
 
 export class SuiteInputError extends Error {
   readonly userFacing = true;

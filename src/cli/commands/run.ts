@@ -1,6 +1,6 @@
 /** `tlplab run [paths…]`: the isolation matrix for every scenario, as a table, JSON and/or JUnit. */
 import { performance } from 'node:perf_hooks';
-import { discoverScenarios, runSuite } from '../../scenario/suite.ts';
+import { BUILT_IN_LIBRARY, discoverScenarios, runSuite } from '../../scenario/suite.ts';
 import type { SuiteResult } from '../../scenario/results.ts';
 import { renderJson } from '../../report/json.ts';
 import { renderJunit } from '../../report/junit.ts';
@@ -27,7 +27,7 @@ export async function runRun(io: Io, options: RunOptions): Promise<number> {
   const seed = seedOf(options.seed);
   const jobs = options.jobs === undefined ? 1 : positiveInteger(options.jobs, '--jobs');
   const shard = options.shard === undefined ? undefined : shardOption(options.shard);
-  const files = discoverScenarios(options.paths.length > 0 ? options.paths : ['scenarios']);
+  const files = discoverScenarios(options.paths.length > 0 ? options.paths : [BUILT_IN_LIBRARY]);
   const started = performance.now();
   const { runs, failures } = await runSuite(files, { seed, filter: variantFilter(options.variant), jobs, ...(shard ? { shard } : {}) });
   const suite: SuiteResult = { seed, runs, failures, meta: { wallMs: Math.round(performance.now() - started), jobs } };
