@@ -73,7 +73,7 @@ function def(schema: AnySchema): Record<string, unknown> {
  * The schema that validates the value at `path`: optionals unwrapped, unions
  * resolved to their object branch on the way (and at the end when `resolveUnion`).
  */
-function schemaAt(schema: AnySchema, path: Path, resolveUnion = true): AnySchema | undefined {
+export function schemaAt(schema: AnySchema, path: Path, resolveUnion = true): AnySchema | undefined {
   let current: AnySchema | undefined = schema;
   for (const segment of path) {
     current = unwrap(current);
@@ -107,7 +107,13 @@ function unwrap(schema: AnySchema | undefined): AnySchema | undefined {
   return current;
 }
 
-function objectKeys(schema: AnySchema | undefined): string[] {
+/** True for a z.record: any key may name an entry. */
+export function isRecordSchema(schema: AnySchema | undefined): boolean {
+  return schema !== undefined && def(schema).type === 'record';
+}
+
+/** The keys a strict object schema allows (none for other schemas). */
+export function objectKeys(schema: AnySchema | undefined): string[] {
   if (schema === undefined) return [];
   const d = def(schema);
   return d.type === 'object' ? Object.keys(d.shape as object) : [];

@@ -11,6 +11,7 @@ import { didYouMean } from './diagnostics.ts';
 import type { ExpectRuleSpec, VariantAssignment } from './model.ts';
 import { ScenarioSchema, type ScenarioFile } from './schema.ts';
 import type { Path } from './source.ts';
+import { isRecordSchema, objectKeys, schemaAt } from './validate.ts';
 
 export interface VariantAxis {
   /** As written, e.g. "machine.devices.sw-dp0.acs". */
@@ -32,7 +33,6 @@ function resolvePath(name: string, data: unknown, check: Checker, where: Path): 
   const segments = name.split('.');
   const path: (string | number)[] = [];
   let node: unknown = data;
-  let schema: unknown = ScenarioSchema;
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
     if (Array.isArray(node)) {
@@ -52,12 +52,12 @@ function resolvePath(name: string, data: unknown, check: Checker, where: Path): 
       }
       path.push(found);
       node = node[found];
-      schema = childSchema(schema, 0);
       i += used - 1;
       continue;
     }
+    const schema = schemaAt(ScenarioSchema, path);
     const keys = objectKeys(schema);
-    const isRecord = recordValue(schema) !== undefined;
+    const isRecord = isRecordSchema(schema);
     const present = node !== null && typeof node === 'object' && segment in (node as object);
     if (!present && !keys.includes(segment)) {
       const known = isRecord ? Object.keys((node ?? {}) as object) : keys;
@@ -66,40 +66,8 @@ function resolvePath(name: string, data: unknown, check: Checker, where: Path): 
     }
     path.push(segment);
     node = present ? (node as Record<string, unknown>)[segment] : undefined;
-    schema = isRecord ? recordValue(schema) : childSchema(schema, segment);
   }
   return path;
-}
-
-// Minimal zod introspection: enough to know which keys a path may name.
-type Def = { type: string; shape?: Record<string, unknown>; element?: unknown; valueType?: unknown; innerType?: unknown; options?: unknown[] };
-const defOf = (schema: unknown): Def | undefined => (schema as { _zod?: { def: Def } } | undefined)?._zod?.def;
-
-function unwrapped(schema: unknown): Def | undefined {
-  let def = defOf(schema);
-  for (let guard = 0; def && guard < 8; guard++) {
-    if (def.type === 'optional' || def.type === 'default') def = defOf(def.innerType);
-    else if (def.type === 'union') def = (def.options ?? []).map(defOf).find((d) => d && ['object', 'array', 'record', 'optional'].includes(d.type)) ?? defOf(def.options?.[0]);
-    else return def;
-  }
-  return def;
-}
-
-function objectKeys(schema: unknown): string[] {
-  const def = unwrapped(schema);
-  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
-}
-
-function recordValue(schema: unknown): unknown {
-  const def = unwrapped(schema);
-  return def?.type === 'record' ? def.valueType : undefined;
-}
-
-function childSchema(schema: unknown, key: string | number): unknown {
-  const def = unwrapped(schema);
-  if (def?.type === 'array') return def.element;
-  if (def?.type === 'object') return def.shape?.[String(key)];
-  return undefined;
 }
 
 /** Every combination of axis values, the first axis varying slowest. */
