@@ -3,7 +3,7 @@
  * tested row by row and `explain` can cite it. The fabric calls these at the
  * ingress of root ports, switch downstream ports and multifunction devices.
  */
-import { Acs, type AcsCapability } from '../pcie/acs.ts';
+import { Acs, REQUIRED_ACS, type AcsCapability } from '../pcie/acs.ts';
 import type { AddressType } from '../pcie/tlp.ts';
 
 /**
@@ -15,7 +15,7 @@ import type { AddressType } from '../pcie/tlp.ts';
  * capability field can therefore be assumed as hard-wired enabled").
  * TB, EC and DT are optional: missing means not enforced.
  */
-const HARD_WIRED_WHEN_ABSENT = Acs.SV | Acs.RR | Acs.CR | Acs.UF;
+const HARD_WIRED_WHEN_ABSENT = REQUIRED_ACS;
 
 /** Runtime ACS registers of one function: the host may rewrite `ctl` (config-write). */
 export class AcsState implements AcsCapability {

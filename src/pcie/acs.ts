@@ -40,11 +40,3 @@ export function acsMask(flags: readonly AcsFlag[]): number {
   return mask;
 }
 
-export function acsFlags(mask: number): AcsFlag[] {
-  return ACS_FLAGS.filter((flag) => (mask & Acs[flag]) !== 0);
-}
-
-/** True when the capability implements `flag` and has it enabled. */
-export function acsEnabled(acs: AcsCapability | null | undefined, flag: number): boolean {
-  return acs !== null && acs !== undefined && (acs.ctl & acs.cap & flag) === flag;
-}

@@ -23,10 +23,6 @@ export function busOf(rid: RequesterId): number {
   return (rid >> 8) & 0xff;
 }
 
-export function devfnOf(rid: RequesterId): number {
-  return rid & 0xff;
-}
-
 export function bdfOf(rid: RequesterId, domain = 0): Bdf {
   return { domain, bus: busOf(rid), device: (rid >> 3) & 0x1f, fn: rid & 0x7 };
 }

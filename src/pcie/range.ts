@@ -5,10 +5,6 @@ export interface AddressRange {
   readonly size: number;
 }
 
-export function rangeEnd(range: AddressRange): number {
-  return range.base + range.size;
-}
-
 export function rangeContains(range: AddressRange, address: number, length = 1): boolean {
   return address >= range.base && address + length <= range.base + range.size;
 }

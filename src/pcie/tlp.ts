@@ -27,10 +27,6 @@ export interface TlpTarget {
   readonly name: string;
 }
 
-export function isRequest(type: TlpType): boolean {
-  return type === 'MemRd' || type === 'MemWr' || type === 'CfgRd' || type === 'CfgWr';
-}
-
 export function isMemoryRequest(type: TlpType): boolean {
   return type === 'MemRd' || type === 'MemWr';
 }

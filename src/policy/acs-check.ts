@@ -5,14 +5,14 @@
  * A fact that a non-root dump could not read raises UnknownFact instead of
  * being guessed.
  */
-import { Acs } from '../pcie/acs.ts';
+import { Acs, REQUIRED_ACS } from '../pcie/acs.ts';
 import { devSpecificAcsEnabled } from './quirks.ts';
 import type { KernelModel } from './kernel-options.ts';
 import { requirePortType, UnknownFact } from './unknown-fact.ts';
 import type { PciFunction, PciTopology } from './pci-topology.ts';
 
 /** REQ_ACS_FLAGS (drivers/iommu/iommu.c), PCI_ACS_ISOLATED in the 2025 series. */
-export const REQ_ACS_FLAGS = Acs.SV | Acs.RR | Acs.CR | Acs.UF;
+export const REQ_ACS_FLAGS = REQUIRED_ACS;
 
 /**
  * pci_acs_flags_enabled(): "Except for egress control, capabilities are

@@ -25,11 +25,3 @@ export function toggle(value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
   return value === true || value === 'on';
 }
-
-/** Formats sizes the way files write them: 65536 → "64K", 0x80000000 → "2G". */
-export function formatSize(bytes: number): string {
-  for (const unit of ['T', 'G', 'M', 'K'] as const) {
-    if (bytes !== 0 && bytes % UNIT[unit]! === 0) return `${bytes / UNIT[unit]!}${unit}`;
-  }
-  return String(bytes);
-}
