@@ -80,7 +80,7 @@ function describe(r: TraceRecord<MachineEvent>): PathEntry | null {
     case 'ir.fault':
       return { at: r.time, device: `interrupt remapping (${r.model})`, decision: 'fault', rule: r.reason, detail: `${faultCodeText(r.code) ?? 'target abort'}${r.index === null ? '' : `, index ${r.index}`}` };
     case 'msi.delivered':
-      return { at: r.time, device: r.controller, decision: 'deliver', rule: `${r.path}`, detail: `vector 0x${r.vector.toString(16)} to CPU ${r.destination}, vector owned by ${r.vectorOwner ?? 'nobody'}${r.irte === null ? '' : `, entry ${r.irte} of ${r.entryOwner ?? 'nobody'}`}` };
+      return { at: r.time, device: r.controller, decision: 'deliver', rule: `${r.path}`, detail: `vector 0x${r.vector.toString(16)} to ${r.cpus.length === 0 ? 'the posted descriptor' : `CPU ${r.cpus.join(',')}`}, vector owned by ${[...new Set(r.vectorOwners.map((o) => o ?? 'nobody'))].join('/')}${r.irte === null ? '' : `, entry ${r.irte} of ${r.entryOwner ?? 'nobody'}`}` };
     default:
       return null;
   }
