@@ -4,6 +4,8 @@
  * ending. `explain` and `send` print it; `send --json` returns its path.
  */
 import type { TraceRecord } from '../sim/trace.ts';
+import type { Effect, Ending } from '../fabric/ending.ts';
+import { reasonInfo } from './reasons.ts';
 import { formatAddress } from '../pcie/range.ts';
 import type { MachineEvent } from './machine.ts';
 import { faultCodeText } from './results.ts';
@@ -28,11 +30,16 @@ export interface TlpStory {
   readonly reason: string;
   readonly faultCode: string | null;
   readonly target: string | null;
+  /** The registry's line for the reason, and its source. */
+  readonly reasonTitle: string;
+  readonly reasonSource: string;
+  /** What it touched (the ending record's effects); empty when it reached nothing. */
+  readonly effects: readonly Effect[];
   /** Trace record ids of this story. */
   readonly evidence: readonly number[];
 }
 
-export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number): TlpStory {
+export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending): TlpStory {
   const path: PathEntry[] = [];
   const evidence: number[] = [];
   let story: Partial<TlpStory> & { tlp: number } = { tlp };
@@ -55,6 +62,9 @@ export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: num
     reason: story.reason ?? '',
     faultCode: story.faultCode ?? null,
     target: story.target ?? null,
+    reasonTitle: reasonInfo(story.reason ?? '')?.title ?? '',
+    reasonSource: reasonInfo(story.reason ?? '')?.source ?? '',
+    effects: ending?.effects ?? [],
     evidence,
   };
 }
