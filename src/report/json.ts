@@ -28,6 +28,7 @@ export function renderJson(suite: SuiteResult, options: { meta?: boolean } = {})
       message: f.message,
       diagnostics: f.diagnostics.map((d) => ({ line: d.line, column: d.column, code: d.code, message: d.message })),
     })),
+    ...(suite.seeds === undefined ? {} : { seeds: suite.seeds }),
     ...(options.meta === false ? {} : { meta: suite.meta }),
   };
   return `${JSON.stringify(document, null, 2)}\n`;

@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { RunResult, SuiteResult } from '../scenario/results.ts';
-import { expectationText, formatValue, shortAxis, verdictText } from './variant-text.ts';
+import { describeVariant, expectationText, formatValue, shortAxis, verdictText } from './variant-text.ts';
 
 export function renderPretty(suite: SuiteResult, options: { color: boolean; verbose?: boolean }): string {
   const paint = pc.createColors(options.color);
@@ -42,8 +42,28 @@ export function renderPretty(suite: SuiteResult, options: { color: boolean; verb
     out.push(failure.message.split('\n').map((l) => `  ${l}`).join('\n'));
     out.push('');
   }
+  if (suite.seeds !== undefined) out.push(...renderRaces(suite.seeds, paint));
   const passed = suite.runs.filter((r) => r.pass).length;
   const summary = `${suite.runs.length} runs, ${passed} as expected, ${suite.runs.length - passed} not${suite.failures.length ? `, ${suite.failures.length} scenario error(s)` : ''} (seed ${suite.seed})`;
   out.push(passed === suite.runs.length && suite.failures.length === 0 ? paint.green(summary) : paint.red(summary));
   return `${out.join('\n')}\n`;
+}
+
+/** `--seeds A..B`: which runs changed with the seed, and how. */
+function renderRaces(seeds: NonNullable<SuiteResult['seeds']>, paint: ReturnType<typeof pc.createColors>): string[] {
+  const range = `seeds ${seeds.from}..${seeds.to}`;
+  if (seeds.races.length === 0) return [paint.green(`${range}: no run depends on the seed`), ''];
+  const out = [paint.yellow(`${range}: ${seeds.races.length} run(s) depend on the seed (a race the attack can win)`)];
+  for (const race of seeds.races) {
+    out.push(`  ${race.scenario} [${describeVariant(race.variant)}]`);
+    const bySignature = new Map<string, number[]>();
+    for (const o of race.outcomes) {
+      const text = `${o.verdict}${o.breaches.length ? `: ${o.breaches.join(', ')}` : ''}${o.stopped.length ? ` (stopped: ${o.stopped.join(', ')})` : ''}${o.pass ? '' : ' ✗'}`;
+      bySignature.set(text, [...(bySignature.get(text) ?? []), o.seed]);
+    }
+    for (const [text, list] of bySignature) out.push(`    seeds ${list.join(',')}: ${text}`);
+  }
+  if (seeds.failedSeeds.length > 0) out.push(paint.red(`  not as expected under seed(s) ${seeds.failedSeeds.join(', ')}`));
+  out.push('');
+  return out;
 }

@@ -117,6 +117,22 @@ export const RunDocumentSchema = z.strictObject({
       diagnostics: z.array(z.strictObject({ line: z.number().int(), column: z.number().int(), code: z.string(), message: z.string() })),
     }),
   ),
+  seeds: z
+    .strictObject({
+      from: z.number().int(),
+      to: z.number().int(),
+      races: z.array(
+        z.strictObject({
+          scenario: z.string(),
+          file: z.string(),
+          variant: z.record(z.string(), z.unknown()),
+          outcomes: z.array(z.strictObject({ seed: z.number().int(), verdict: z.enum(['breached', 'isolated']), pass: z.boolean(), breaches: z.array(z.string()), stopped: z.array(z.string()) })),
+        }),
+      ),
+      failedSeeds: z.array(z.number().int()),
+    })
+    .optional()
+    .describe('run --seeds A..B: runs whose outcome depended on the seed (races); `runs` are the first seed\'s'),
   meta: z.record(z.string(), z.unknown()).optional().describe('wall-clock figures; everything else is byte-identical run to run'),
 });
 

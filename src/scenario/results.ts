@@ -4,6 +4,7 @@
  */
 import type { Diagnostic } from './diagnostics.ts';
 import type { ByteSpan, Ending } from '../fabric/ending.ts';
+import type { Race } from './races.ts';
 import type { BreachExpectation, GateName, StopExpectation, VariantAssignment } from './model.ts';
 
 export interface BreachResult {
@@ -90,6 +91,8 @@ export interface SuiteResult {
   readonly seed: number;
   readonly runs: readonly RunResult[];
   readonly failures: readonly ScenarioFailure[];
+  /** With `--seeds A..B`: every seed run, and the runs whose outcome depended on the seed. */
+  readonly seeds?: { readonly from: number; readonly to: number; readonly races: readonly Race[]; readonly failedSeeds: readonly number[] };
   /** Wall-clock figures, kept apart so the rest stays byte-identical run to run. */
   readonly meta: { readonly wallMs: number; readonly jobs: number };
 }
