@@ -3,7 +3,8 @@
  * turns these into tables, JSON (tlplab/run-v1) and JUnit.
  */
 import type { Diagnostic } from './diagnostics.ts';
-import type { VariantAssignment } from './model.ts';
+import type { ExpectRuleSpec, VariantAssignment } from './model.ts';
+import type { RunStory } from './run-story.ts';
 
 export interface BreachResult {
   readonly kind: string;
@@ -36,6 +37,19 @@ export interface RunResult {
   readonly gates: readonly GateResult[];
   /** Simulated time at which the run went quiet, ns. */
   readonly endTime: number;
+  /** The run told TLP by TLP, when the caller asked for it (reports, `explain`). */
+  readonly story?: RunStory;
+}
+
+/** What a report says about a scenario file beside its runs. */
+export interface ScenarioInfo {
+  readonly file: string;
+  readonly name: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly sources: readonly string[];
+  readonly axes: readonly string[];
+  readonly rules: readonly ExpectRuleSpec[];
 }
 
 /** A scenario that could not run: invalid file, or an internal error while simulating. */
@@ -52,6 +66,8 @@ export interface SuiteResult {
   readonly seed: number;
   readonly runs: readonly RunResult[];
   readonly failures: readonly ScenarioFailure[];
+  /** The scenario files that loaded, in order (for reports). */
+  readonly scenarios?: readonly ScenarioInfo[];
   /** Wall-clock figures, kept apart so the rest stays byte-identical run to run. */
   readonly meta: { readonly wallMs: number; readonly jobs: number };
 }

@@ -5,7 +5,8 @@ import type { SuiteResult } from '../../scenario/results.ts';
 import { renderJson } from '../../report/json.ts';
 import { renderJunit } from '../../report/junit.ts';
 import { renderPretty } from '../../report/pretty.ts';
-import { renderHtml, renderMarkdown } from '../../report/html.ts';
+import { renderHtml } from '../../report/html.ts';
+import { renderMarkdown } from '../../report/markdown.ts';
 import { suiteExitCode } from '../exit.ts';
 import type { Io } from '../io.ts';
 import { positiveInteger, seedOf, shardOption, variantFilter } from '../options.ts';
@@ -29,15 +30,17 @@ export async function runRun(io: Io, options: RunOptions): Promise<number> {
   const shard = options.shard === undefined ? undefined : shardOption(options.shard);
   const files = discoverScenarios(options.paths.length > 0 ? options.paths : [BUILT_IN_LIBRARY]);
   const started = performance.now();
-  const { runs, failures } = await runSuite(files, { seed, filter: variantFilter(options.variant), jobs, ...(shard ? { shard } : {}) });
-  const suite: SuiteResult = { seed, runs, failures, meta: { wallMs: Math.round(performance.now() - started), jobs } };
+  // Reports tell each run TLP by TLP; the plain matrix does not need the stories.
+  const stories = typeof options.html === 'string' || typeof options.markdown === 'string';
+  const { runs, failures, scenarios } = await runSuite(files, { seed, filter: variantFilter(options.variant), jobs, stories, ...(shard ? { shard } : {}) });
+  const suite: SuiteResult = { seed, runs, failures, scenarios, meta: { wallMs: Math.round(performance.now() - started), jobs } };
   if (options.json === true) io.out(renderJson(suite));
   else {
     io.out(renderPretty(suite, { color: io.color, verbose: options.verbose ?? false }));
     if (typeof options.json === 'string') io.writeFile(options.json, renderJson(suite));
   }
   if (typeof options.junit === 'string') io.writeFile(options.junit, renderJunit(suite));
-  if (typeof options.html === 'string') io.writeFile(options.html, renderHtml(suite));
+  if (typeof options.html === 'string') io.writeFile(options.html, await renderHtml(suite));
   if (typeof options.markdown === 'string') io.writeFile(options.markdown, renderMarkdown(suite));
   return suiteExitCode(suite);
 }
