@@ -44,6 +44,8 @@ export interface ViewNode {
   readonly label: string;
   /** Second line: BDF and what it is, or the setting that matters. */
   readonly sub: string;
+  /** Functions: bus:device.function as enumerated. */
+  readonly bdf: string | null;
   /** The container this node is drawn in (root complex, switch, multifunction device), else null. */
   readonly parent: string | null;
   readonly owner: string | null;
@@ -106,7 +108,7 @@ export function machineView(machine: Machine): MachineView {
   const links: ViewLink[] = [];
   const owners: string[] = [];
   const addOwner = (o: string | null) => o !== null && !owners.includes(o) && owners.push(o);
-  const plain = { acs: null, acsRelevant: false, disabled: false, owner: null } as const;
+  const plain = { acs: null, acsRelevant: false, disabled: false, owner: null, bdf: null } as const;
 
   const iommu = m.iommu;
   const cpusSub = m.msiController === 'x86' ? 'LAPICs' : m.msiController === 'gicv2m' ? 'GIC, SPIs' : 'GIC, LPIs';
@@ -161,6 +163,7 @@ export function machineView(machine: Machine): MachineView {
       kind,
       label: fn.id,
       sub: `${fn.bdf} · ${role}`,
+      bdf: fn.bdf,
       parent,
       owner: isBridgeOrPort(kind) ? null : fnOwner,
       acs: acsBits(fn.acs),

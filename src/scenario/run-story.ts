@@ -15,7 +15,7 @@ import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import type { MachineEvent } from './machine.ts';
 import { machineView, type MachineView } from './machine-view.ts';
 import { faultCodeText, type GateResult } from './results.ts';
-import type { VariantRun } from './runner.ts';
+import { runVariant, type VariantRun } from './runner.ts';
 import { describeRecord } from './story.ts';
 import type { VariantAssignment } from './model.ts';
 
@@ -245,4 +245,9 @@ function effectsOf(tlp: Tlp, ownership: VariantRun['machine']['ownership']): Sto
     return [{ kind: 'bytes', op: tlp.type === 'MemWr' ? 'write' : 'read', address: tlp.address, length: tlp.length, region: owned?.name ?? target.name, owner: owned?.owner ?? null }];
   }
   return [];
+}
+
+/** Runs one variant and tells it (`explain`). */
+export function storyOfVariant(loaded: Pick<LoadedScenario, 'file' | 'rules'>, variant: ScenarioVariant, seed: number): RunStory {
+  return runStory(loaded, variant, runVariant(loaded, variant, seed));
 }
