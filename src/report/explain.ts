@@ -1,74 +1,60 @@
 /** Text for `explain` and `send`: each TLP's path, hop by hop, with the rule that decided it. */
 import pc from 'picocolors';
-import type { SendResult } from '../scenario/explain.ts';
-import type { RunStory, StoryTlp } from '../scenario/run-story.ts';
-import type { PathEntry } from '../scenario/story.ts';
-import { effectText } from './html-run.ts';
-import { endingMark } from './svg.ts';
+import type { Explanation, SendResult } from '../scenario/explain.ts';
+import { describeStep } from '../scenario/explain.ts';
+import type { PathEntry, TlpStory } from '../scenario/story.ts';
 import { formatDuration } from '../sim/time.ts';
-import { describeVariant } from './variant-text.ts';
+import { describeVariant, expectationText, verdictText } from './variant-text.ts';
+import type { Effect } from '../fabric/ending.ts';
 
-type Paint = ReturnType<typeof pc.createColors>;
-
-/**
- * `explain` in the terminal: the run story (the same model the HTML report
- * draws) — gates, each step's TLPs hop by hop with the rule that decided
- * each hop and the trace record id that breach evidence cites, the ending,
- * then the verdict against the expectation and its `because`. Colour only
- * when asked (picocolors; the CLI turns it off for NO_COLOR, --no-color
- * and pipes).
- */
-export function renderStory(story: RunStory, options: { color: boolean; title?: string }): string {
+export function renderExplanation(e: Explanation, options: { color: boolean }): string {
   const paint = pc.createColors(options.color);
-  const out: string[] = [paint.bold(`${story.scenario}${options.title ? ` — ${options.title}` : ''}`), paint.dim(`variant: ${describeVariant(story.variant)}`), ''];
-  const devices = story.view.nodes.filter((n) => n.bdf !== null).map((n) => `${n.id}=${n.bdf}`);
-  out.push(`devices: ${devices.join(' ')}`);
-  for (const gate of story.gates) {
-    const verdict = gate.passed ? paint.green('passes') : gate.enforced ? paint.red('REFUSES the assignment') : paint.yellow(`would refuse (not enforced: ${notEnforcedBecause(gate)})`);
-    out.push(`gate ${gate.gate}: ${verdict} — ${gate.detail}`);
+  const out: string[] = [paint.bold(`${e.scenario} — ${e.title}`), `variant: ${describeVariant(e.result.variant)}`, ''];
+  out.push('devices: ' + [...e.bdfs].map(([id, bdf]) => `${id}=${bdf}`).join(' '));
+  for (const gate of e.gates) {
+    out.push(`gate ${gate.gate}: ${gate.passed ? 'passes' : gate.enforced ? paint.red('REFUSES the assignment') : `would refuse (not enforced: ${notEnforcedBecause(gate)})`} — ${gate.detail}`);
   }
   out.push('');
-  for (const step of story.steps) {
-    out.push(paint.bold(`@${formatDuration(step.at)} step ${step.index}: ${step.text}`) + (step.refused ? ` — ${paint.green(step.refused)}` : ''));
-    for (const id of step.tlps) out.push(...renderTlp(story, story.tlps.find((t) => t.tlp === id)!, paint));
+  for (const { step, tlps, refused } of e.steps) {
+    out.push(paint.bold(`@${formatDuration(step.at)} step ${step.index}: ${describeStep(step)}`));
+    if (refused !== null) out.push(`    ⇒ ${paint.green(`refused at ${refused.decidedAt}`)} (${refused.reason}) — ${refused.rule}`);
+    for (const story of tlps) out.push(...renderStory(story, paint));
     out.push('');
   }
-  const verdict = story.verdict === 'breached' ? paint.red(paint.bold('BREACHED')) : paint.green(paint.bold('ISOLATED'));
-  out.push(`verdict: ${verdict} (expected ${story.expected}${story.pass ? ', as expected' : paint.red(', NOT as expected')})`);
-  if (story.because) out.push(`  because: ${story.because}`);
-  for (const b of story.breaches) {
-    out.push(`  ${paint.red(b.kind)} (${b.attacker} → ${b.victim}): ${b.detail} ${paint.dim(`[trace ${b.evidence.join(',')}]`)}`);
-    for (const e of b.effects) out.push(`    ${effectText(e)}`);
-  }
-  for (const s of story.stopped) out.push(`  ${paint.green('stopped')} TLP ${s.tlp}: ${s.outcome} at ${s.at} (${s.reason}${s.faultCode ? ` ${s.faultCode}` : ''})`);
+  const verdict = e.result.verdict === 'breached' ? paint.red(verdictText(e.result).toUpperCase()) : paint.green(verdictText(e.result).toUpperCase());
+  out.push(`verdict: ${verdict} (expected ${expectationText(e.result.expectation)}${e.result.pass ? ', as expected' : paint.red(', NOT as expected')})`);
+  for (const d of e.result.differences) out.push(`  ${paint.red('≠')} ${d}`);
+  if (e.result.expectation.because !== null) out.push(`  because (as the scenario says): ${e.result.expectation.because}`);
+  for (const b of e.result.breaches) out.push(`  ${b.kind} (${b.attacker} → ${b.victim}): ${b.detail} [trace ${b.evidence.join(',')}]`);
+  for (const s of e.result.stopped) out.push(`  stopped ${s.tlp === null ? 'by the host' : `tlp#${s.tlp}`}: ${s.outcome} at ${s.at} (${s.reason}${s.faultCode ? ` ${s.faultCode}` : ''})`);
   return `${out.join('\n')}\n`;
 }
 
 /** A failed gate stops nothing when the attacker is hardware, or when the scenario bypasses VFIO's viability check (gates.ts marks that in the detail). */
-function notEnforcedBecause(gate: RunStory['gates'][number]): string {
+function notEnforcedBecause(gate: Explanation['gates'][number]): string {
   return gate.detail.includes('(check bypassed)') ? 'machine.kernel.vfio-viability is bypassed' : 'attack.via is device';
 }
 
-function renderTlp(story: RunStory, tlp: StoryTlp, paint: Paint): string[] {
-  const head = `  ${paint.cyan(`TLP ${tlp.tlp}`)} ${tlp.kind} 0x${tlp.address.toString(16)} from ${tlp.by} (requester ${tlp.requester})${tlp.answers === null ? '' : `, answering TLP ${tlp.answers}`}`;
-  const hops = tlp.hops.map((h) => {
-    const text = [h.rule, h.detail].filter(Boolean).join(' — ');
-    return `    ${paint.dim(`#${String(h.id).padEnd(4)}`)} ${`t=${h.at}ns`.padEnd(9)} ${paint.bold(h.node.padEnd(26))} ${decisionColour(h.decision, paint)(h.decision.padEnd(18))} ${paint.dim(text)}`;
-  });
-  const mark = endingMark(tlp, story);
-  const e = tlp.ending;
-  const why = e === null ? '' : `${e.reason}${e.faultCode ? ` ${e.faultCode}` : ''}`;
-  const detail = e === null ? '' : `${mark.cls === 'stopped' ? ` (${why})` : ` — ${e.outcome} (${why})`} at ${e.decidedAt}${e.target ? ` → ${e.target}` : ''}`;
-  const colour = mark.cls === 'breach' ? paint.red : mark.cls === 'stopped' ? paint.green : mark.cls === 'landed' ? paint.yellow : paint.dim;
-  return [head, ...hops, `    ⇒ ${colour(mark.text)}${detail}`];
+function renderStory(story: TlpStory, paint: ReturnType<typeof pc.createColors>): string[] {
+  const head = `  tlp#${story.tlp} ${story.kind} 0x${story.address.toString(16)} from ${story.by} (requester ${story.requester})`;
+  const ending = story.outcome === null ? 'still in flight' : `${story.outcome}${story.reason ? ` (${story.reason}${story.faultCode ? ` ${story.faultCode}` : ''})` : ''}${story.target ? ` → ${story.target}` : ''}`;
+  const colour = story.outcome === 'delivered' || story.outcome === 'completed' ? paint.yellow : paint.green;
+  const why = story.reasonTitle === '' ? [] : [`      ${story.reason}: ${story.reasonTitle} (${story.reasonSource})`];
+  return [head, ...story.path.map(renderEntry), `    ⇒ ${colour(ending)}`, ...why, ...story.effects.map((effect) => `      touched: ${effectText(effect)}`)];
 }
 
-/** Routes that skip the IOMMU stand out; stops are good news. */
-function decisionColour(decision: string, paint: Paint): (text: string) => string {
-  if (decision === 'p2p-direct' || decision === 'reflect-down' || decision.includes('stale')) return paint.magenta;
-  if (decision === 'blocked' || decision === 'faulted' || decision === 'fault' || decision === 'unsupported-request') return paint.green;
-  if (decision === 'delivered' || decision === 'completed' || decision === 'deliver') return paint.yellow;
-  return (text) => text;
+/** One effect of an ending record, for people: which bytes of whose region, which CPUs with whose vector. */
+export function effectText(effect: Effect): string {
+  switch (effect.kind) {
+    case 'bytes':
+      return `${effect.op} ` + effect.spans.map((s) => `0x${s.base.toString(16)}+${s.length} in ${s.region ?? 'nothing (unclaimed)'}${s.sub === null ? '' : ` / ${s.sub}`} (${s.owner ?? 'nobody'})`).join(', ');
+    case 'interrupt':
+      return `interrupt ${effect.controller} ${effect.path}${effect.entry === null ? '' : ` entry ${effect.entry} of ${effect.entryOwner ?? 'nobody'}`} → ` + effect.receivers.map((r) => `${r.cpu < 0 ? 'posted descriptor' : `CPU ${r.cpu}`} vector 0x${r.vector.toString(16)} of ${r.vectorOwner ?? 'nobody'}`).join(', ');
+    case 'config':
+      return `config ${effect.op} ${effect.device} +0x${effect.offset.toString(16)} (${effect.length} bytes, ${effect.owner ?? 'nobody'}'s)`;
+    case 'data':
+      return `data delivered to ${effect.device} (${effect.owner ?? 'nobody'})`;
+  }
 }
 
 export function renderEntry(entry: PathEntry): string {

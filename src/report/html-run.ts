@@ -5,19 +5,14 @@
  * rule that decided each hop. Each hop row's id is RUN-hRECORD, the trace
  * record id that breach evidence names.
  */
-import type { RunStory, StoryEffect, StoryTlp } from '../scenario/run-story.ts';
+import type { RunStory, StoryTlp } from '../scenario/run-story.ts';
+import { effectText } from './explain.ts';
 import { formatDuration } from '../sim/time.ts';
 import { esc } from './escape.ts';
 import { endingMark, TLP_COLOURS } from './svg.ts';
 import { formatValue } from './variant-text.ts';
 
 export const hopId = (run: string, record: number) => `${run}-h${record}`;
-
-export function effectText(e: StoryEffect): string {
-  const hex = (v: number) => `0x${v.toString(16)}`;
-  if (e.kind === 'bytes') return `${e.op === 'write' ? 'wrote' : 'read'} ${e.length} byte(s) ${hex(e.address)}–${hex(e.address + e.length - 1)} in ${e.region} (owner ${e.owner ?? 'nobody'})`;
-  return `CPU ${e.cpu} accepted vector ${hex(e.vector)} (owner ${e.owner ?? 'nobody'})${e.irte === null ? '' : ` via IRTE ${e.irte} (owner ${e.irteOwner ?? 'nobody'})`}`;
-}
 
 export function renderRun(run: string, story: RunStory, picture: string, isDefault: boolean): string {
   const out: string[] = [];
@@ -29,6 +24,7 @@ export function renderRun(run: string, story: RunStory, picture: string, isDefau
     `<h3><span class="verdict ${story.verdict}">${story.verdict}</span>${refused ? ` — refused by ${esc(refused.gate)}` : ''} · expected ${story.expected} ${story.pass ? '<span title="as expected">✓</span>' : '<span class="bad">✗ NOT as expected</span>'}</h3>`,
   );
   if (story.because) out.push(`<p class="because">${esc(story.because)}</p>`);
+  if (story.differences.length > 0) out.push(`<ul class="breaches">${story.differences.map((d) => `<li class="bad">≠ ${esc(d)}</li>`).join('')}</ul>`);
   if (story.gates.length > 0) {
     const gates = story.gates.map((g) => `<li><b>${esc(g.gate)}</b>: ${g.passed ? 'passes' : g.enforced ? '<span class="bad">refuses the assignment</span>' : 'would refuse (not enforced)'} — ${esc(g.detail)}</li>`);
     out.push(`<details class="gates"><summary>Linux gates (${story.gates.filter((g) => g.passed).length}/${story.gates.length} pass)</summary><ul class="gates">${gates.join('')}</ul></details>`);
@@ -38,7 +34,7 @@ export function renderRun(run: string, story: RunStory, picture: string, isDefau
     for (const b of story.breaches) {
       const effects = b.effects.map((e) => `<li>${esc(effectText(e))}</li>`).join('');
       const evidence = b.evidence.map((id) => `<a href="#${hopId(run, id)}">#${id}</a>`).join('');
-      out.push(`<li><b class="bad">${esc(b.kind)}</b> (${esc(b.attacker)} → ${esc(b.victim)}): ${esc(b.detail)}${effects ? `<ul>${effects}</ul>` : ''}<div class="evidence">evidence (trace records): ${evidence}</div></li>`);
+      out.push(`<li><b class="bad">${esc(b.kind)}</b> (${esc(b.attacker)} → ${esc(b.victim)}${b.bytes > 0 ? `, ${b.bytes} byte(s)` : ''}): ${esc(b.detail)}${effects ? `<ul>${effects}</ul>` : ''}<div class="evidence">evidence (trace records): ${evidence}</div></li>`);
     }
     out.push('</ul>');
   }
@@ -67,7 +63,8 @@ function tlpRows(run: string, story: RunStory, tlp: StoryTlp, colour: string): s
   const ending = tlp.ending;
   const effects = tlp.effects.map(effectText).join('; ');
   const detail = ending === null ? '' : `${ending.reason}${ending.faultCode ? ` ${ending.faultCode}` : ''} at ${ending.decidedAt}${ending.target ? ` → ${ending.target}` : ''}${effects ? ` — ${effects}` : ''}`;
-  rows.push(`<tr class="ending ${mark.cls}"><td><b>${esc(mark.text)}</b> ${esc(detail)}</td></tr>`);
+  const why = ending?.title ? `<div class="rule">${esc(ending.reason)}: ${esc(ending.title)} (${esc(ending.source)})</div>` : '';
+  rows.push(`<tr class="ending ${mark.cls}"><td><b>${esc(mark.text)}</b> ${esc(detail)}${why}</td></tr>`);
   rows.push('</tbody>');
   return rows.join('');
 }

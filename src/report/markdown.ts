@@ -8,7 +8,7 @@
 import type { RunResult, SuiteResult } from '../scenario/results.ts';
 import type { RunStory } from '../scenario/run-story.ts';
 import { md } from './escape.ts';
-import { effectText } from './html-run.ts';
+import { effectText } from './explain.ts';
 import { endingMark } from './svg.ts';
 import { describeVariant, formatValue, shortAxis } from './variant-text.ts';
 
@@ -43,16 +43,17 @@ function evidence(run: RunResult): string[] {
   const out = [`### ✗ ${md(describeVariant(run.variant))}: expected ${run.expected}, got ${run.verdict}`, ''];
   const story = run.story;
   if (story?.because) out.push(`Expected because: ${md(story.because)}`, '');
+  for (const d of run.differences) out.push(`- ≠ ${md(d)}`);
   for (const g of run.gates.filter((x) => !x.passed)) out.push(`- gate **${g.gate}** ${g.enforced ? 'refused the assignment' : 'would refuse (not enforced)'}: ${md(g.detail)}`);
   for (const b of run.breaches) out.push(`- **${md(b.kind)}** (${md(b.attacker)} → ${md(b.victim)}): ${md(b.detail)} — trace records ${b.evidence.join(', ')}`);
-  if (run.breaches.length === 0) out.push(`- no breach: every attempt was stopped (${run.stopped.map((s) => `TLP ${s.tlp} ${s.outcome} at ${md(s.at)}: ${md(s.reason)}${s.faultCode ? ` ${s.faultCode}` : ''}`).join('; ') || 'nothing reached the fabric'})`);
+  if (run.breaches.length === 0) out.push(`- no breach: every attempt was stopped (${run.stopped.map((s) => `${s.tlp === null ? 'the host' : `TLP ${s.tlp}`} ${s.outcome} at ${md(s.at)}: ${md(s.reason)}${s.faultCode ? ` ${s.faultCode}` : ''}`).join('; ') || 'nothing reached the fabric'})`);
   out.push('');
   if (story !== undefined) out.push(...paths(story));
   return out;
 }
 
 function paths(story: RunStory): string[] {
-  const relevant = new Set([...story.breaches.flatMap((b) => b.tlps), ...story.stopped.map((s) => s.tlp)]);
+  const relevant = new Set<number | null>([...story.breaches.flatMap((b) => b.tlps), ...story.stopped.map((s) => s.tlp)]);
   const tlps = story.tlps.filter((t) => relevant.has(t.tlp));
   if (tlps.length === 0) return [];
   const out = ['<details><summary>TLP paths</summary>', ''];

@@ -8,13 +8,14 @@
  * verdict path land in RunResult, only the adapter changes.
  */
 import type { Tlp } from '../pcie/tlp.ts';
-import type { InterruptDelivery } from '../interrupts/delivery.ts';
+import type { Effect, Ending } from '../fabric/ending.ts';
 import type { TraceRecord } from '../sim/trace.ts';
 import { describeStep } from './explain.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import type { MachineEvent } from './machine.ts';
 import { machineView, type MachineView } from './machine-view.ts';
-import { faultCodeText, type GateResult } from './results.ts';
+import { faultCodeText, type GateResult, type StopResult } from './results.ts';
+import { reasonInfo } from './reasons.ts';
 import { runVariant, type VariantRun } from './runner.ts';
 import { describeRecord } from './story.ts';
 import type { VariantAssignment } from './model.ts';
@@ -35,17 +36,18 @@ export interface StoryHop {
 
 export interface StoryEnding {
   readonly outcome: string;
+  /** Reason code, with its registry entry's title and source. */
   readonly reason: string;
+  readonly title: string;
+  readonly source: string;
   readonly rule: string;
   readonly decidedAt: string;
   readonly faultCode: string | null;
   readonly target: string | null;
 }
 
-/** What a TLP did where it ended: bytes it touched, or an interrupt a CPU accepted. */
-export type StoryEffect =
-  | { readonly kind: 'bytes'; readonly op: 'write' | 'read'; readonly address: number; readonly length: number; readonly region: string; readonly owner: string | null }
-  | { readonly kind: 'interrupt'; readonly cpu: number; readonly vector: number; readonly owner: string | null; readonly irte: number | null; readonly irteOwner: string | null };
+/** What a TLP did (bytes with owners, CPUs with vector owners…): the ending record's effects. */
+export type StoryEffect = Effect;
 
 export interface StoryTlp {
   readonly tlp: number;
@@ -67,6 +69,8 @@ export interface StoryBreach {
   readonly attacker: string;
   readonly victim: string;
   readonly detail: string;
+  /** Bytes outside the attacker's grants. */
+  readonly bytes: number;
   /** Trace record ids; each is a hop of one of `tlps`. */
   readonly evidence: readonly number[];
   readonly tlps: readonly number[];
@@ -91,16 +95,22 @@ export interface RunStory {
   readonly pass: boolean;
   /** The matching expect rule's `because`. */
   readonly because: string | null;
+  /** How the run differs from its expectation (empty when it passes). */
+  readonly differences: readonly string[];
   readonly attacker: string;
   readonly gates: readonly GateResult[];
   readonly steps: readonly StoryStep[];
   readonly tlps: readonly StoryTlp[];
   readonly breaches: readonly StoryBreach[];
-  readonly stopped: readonly { readonly tlp: number; readonly outcome: string; readonly reason: string; readonly faultCode: string | null; readonly at: string }[];
+  readonly stopped: readonly StopResult[];
   readonly view: MachineView;
 }
 
-/** The adapter: what `runVariant` returns, as a story. */
+/**
+ * The adapter: what `runVariant` returns, as a story. Endings, effects and
+ * breaches come from the run's ending records (RunResult.tlps); the hops
+ * from the trace records each TLP left.
+ */
 export function runStory(loaded: Pick<LoadedScenario, 'rules'>, variant: ScenarioVariant, run: VariantRun): RunStory {
   const { result, machine } = run;
   const view = machineView(machine);
@@ -113,10 +123,11 @@ export function runStory(loaded: Pick<LoadedScenario, 'rules'>, variant: Scenari
   }
   const ended = new Map(run.ended.map((t) => [t.id, t]));
   const places = new Set(view.nodes.map((n) => n.id));
+  const endings = new Map(result.tlps.filter((e) => e.tlp !== null).map((e) => [e.tlp!, e]));
   const tlps: StoryTlp[] = [];
   const steps: StoryStep[] = [];
   const add = (tlp: Tlp, step: number) => {
-    tlps.push(storyTlp(tlp, step, byTlp.get(tlp.id) ?? [], places, machine.ownership));
+    tlps.push(storyTlp(tlp, step, byTlp.get(tlp.id) ?? [], places, endings.get(tlp.id) ?? null));
     for (const t of run.ended) if (t.request === tlp) add(t, step);
   };
   if (run.steps.length === 0 && result.gates.some((g) => g.enforced && !g.passed)) {
@@ -131,8 +142,9 @@ export function runStory(loaded: Pick<LoadedScenario, 'rules'>, variant: Scenari
   const tlpOfRecord = new Map<number, number>();
   for (const t of tlps) for (const h of t.hops) tlpOfRecord.set(h.id, t.tlp);
   const breaches = result.breaches.map((b): StoryBreach => {
-    const ids = [...new Set(b.evidence.map((id) => tlpOfRecord.get(id)).filter((t): t is number => t !== undefined))];
-    return { kind: b.kind, attacker: b.attacker, victim: b.victim, detail: b.detail, evidence: b.evidence, tlps: ids, effects: tlps.filter((t) => ids.includes(t.tlp)).flatMap((t) => t.effects) };
+    const cited = [...new Set([b.tlp, ...b.evidence.map((id) => tlpOfRecord.get(id))].filter((t): t is number => t !== undefined && t !== null && t > 0))];
+    const effects = tlps.filter((t) => cited.includes(t.tlp)).flatMap((t) => t.effects);
+    return { kind: b.kind, attacker: b.attacker, victim: b.victim, detail: b.detail, bytes: b.bytes, evidence: b.evidence, tlps: cited, effects };
   });
   return {
     scenario: result.scenario,
@@ -141,7 +153,8 @@ export function runStory(loaded: Pick<LoadedScenario, 'rules'>, variant: Scenari
     verdict: result.verdict,
     expected: result.expected,
     pass: result.pass,
-    because: loaded.rules[variant.rule]?.because ?? null,
+    because: result.expectation.because ?? loaded.rules[variant.rule]?.because ?? null,
+    differences: result.differences,
     attacker: machine.spec.attacker,
     gates: result.gates,
     steps,
@@ -160,7 +173,7 @@ const ROOT_COMPLEX_UNITS = new Set(['host-bridge', 'interrupts']);
  * moved on to the interrupt hardware; delivered interrupts end at the CPUs,
  * memory accesses at their region.
  */
-function storyTlp(tlp: Tlp, step: number, records: readonly TraceRecord<MachineEvent>[], places: ReadonlySet<string>, ownership: VariantRun['machine']['ownership']): StoryTlp {
+function storyTlp(tlp: Tlp, step: number, records: readonly TraceRecord<MachineEvent>[], places: ReadonlySet<string>, record: Ending | null): StoryTlp {
   let here: string | null = null;
   const move = (to: string | null) => {
     if (to === null || to === here) return null;
@@ -185,7 +198,17 @@ function storyTlp(tlp: Tlp, step: number, records: readonly TraceRecord<MachineE
         else if (here === null || !ROOT_COMPLEX_UNITS.has(here)) place = move('host-bridge');
         break;
       case 'tlp.ended': {
-        ending = { outcome: r.outcome, reason: r.reason, rule: r.rule, decidedAt: r.node, faultCode: faultCodeText(r.faultCode), target: r.target };
+        const info = reasonInfo(record?.reason ?? r.reason);
+        ending = {
+          outcome: record?.outcome ?? r.outcome,
+          reason: record?.reason ?? r.reason,
+          title: info?.title ?? '',
+          source: info?.source ?? '',
+          rule: record?.rule ?? r.rule,
+          decidedAt: record?.decidedAt ?? r.node,
+          faultCode: faultCodeText(record?.faultCode ?? r.faultCode),
+          target: r.target,
+        };
         const target = tlp.target as { kind?: string; name?: string } | null;
         if (target?.kind === 'memory' && places.has(`mem:${target.name}`)) place = move(`mem:${target.name}`);
         else if (target?.kind === 'interrupt') place = move('cpus');
@@ -224,27 +247,12 @@ function storyTlp(tlp: Tlp, step: number, records: readonly TraceRecord<MachineE
     answers: tlp.request?.id ?? null,
     hops,
     ending,
-    effects: effectsOf(tlp, ownership),
+    effects: record?.effects ?? [],
   };
 }
 
 function isInterruptTarget(name: string | undefined): boolean {
   return name === 'lapic-msi-window' || name === 'gicv2m' || name === 'gicv3-its';
-}
-
-function effectsOf(tlp: Tlp, ownership: VariantRun['machine']['ownership']): StoryEffect[] {
-  if (tlp.outcome !== 'delivered' && tlp.outcome !== 'completed') return [];
-  const target = tlp.target as (InterruptDelivery | { kind?: string; name: string; fn?: unknown }) | null;
-  if (target === null) return [];
-  if ('kind' in target && target.kind === 'interrupt') {
-    const d = target as InterruptDelivery;
-    return [{ kind: 'interrupt', cpu: d.destination, vector: d.vector, owner: d.vectorOwner, irte: d.irte, irteOwner: d.entryOwner }];
-  }
-  if ((tlp.type === 'MemWr' || tlp.type === 'MemRd') && (('kind' in target && target.kind === 'memory') || 'fn' in target)) {
-    const owned = ownership.at(tlp.address);
-    return [{ kind: 'bytes', op: tlp.type === 'MemWr' ? 'write' : 'read', address: tlp.address, length: tlp.length, region: owned?.name ?? target.name, owner: owned?.owner ?? null }];
-  }
-  return [];
 }
 
 /** Runs one variant and tells it (`explain`). */

@@ -4,7 +4,7 @@ import { explainVariant, sendWhatIf } from '../../scenario/explain.ts';
 import { storyOfVariant } from '../../scenario/run-story.ts';
 import { selectVariants } from '../../scenario/suite.ts';
 import { parseQuantity } from '../../scenario/units.ts';
-import { renderSend, renderStory } from '../../report/explain.ts';
+import { renderExplanation, renderSend } from '../../report/explain.ts';
 import { renderRunSvg } from '../../report/svg-run.ts';
 import { describeVariant } from '../../report/variant-text.ts';
 import { ExitCode, UsageError } from '../exit.ts';
@@ -43,15 +43,10 @@ export async function runExplain(io: Io, options: ExplainOptions): Promise<numbe
       throw new UsageError(`--svg draws one run, and ${variants.length} variants match; pin one with --variant (e.g. ${describeVariant(variants[0]!.assignment).split(', ').map((v) => `--variant ${v}`).join(' ')})`);
     }
   }
-  if (options.json) {
-    const explanations = variants.map((v) => explainVariant(loaded, v, seed));
-    io.out(`${JSON.stringify({ schema: 'tlplab/explain-v1', seed, explanations: explanations.map((e) => ({ ...e, bdfs: Object.fromEntries(e.bdfs) })) }, null, 2)}\n`);
-    return ExitCode.ok;
-  }
-  const stories = variants.map((v) => storyOfVariant(loaded, v, seed));
-  if (typeof options.svg === 'string') io.writeFile(options.svg, await renderRunSvg(stories[0]!, loaded.title));
-  const color = io.color && options.color !== false;
-  io.out(stories.map((s) => renderStory(s, { color, title: loaded.title })).join('\n'));
+  const explanations = variants.map((v) => explainVariant(loaded, v, seed));
+  if (typeof options.svg === 'string') io.writeFile(options.svg, await renderRunSvg(storyOfVariant(loaded, variants[0]!, seed), loaded.title));
+  if (options.json) io.out(`${JSON.stringify({ schema: 'tlplab/explain-v1', seed, explanations: explanations.map((e) => ({ ...e, bdfs: Object.fromEntries(e.bdfs) })) }, null, 2)}\n`);
+  else io.out(explanations.map((e) => renderExplanation(e, { color: io.color && options.color !== false })).join('\n'));
   return ExitCode.ok;
 }
 
