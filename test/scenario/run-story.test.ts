@@ -26,8 +26,8 @@ describe('run story', () => {
     expect(places(s, 1)).toEqual(['gpu', 'sw-dp0', 'sw-dp1', 'nvme']);
     const tlp = s.tlps[0]!;
     expect(tlp.hops.find((h) => h.decision === 'p2p-direct')).toMatchObject({ node: 'sw-dp0', detail: '→ sw-dp1', rule: expect.stringContaining('no ACS capability') });
-    expect(tlp.ending).toMatchObject({ outcome: 'delivered', reason: 'bar', decidedAt: 'nvme', target: 'nvme.bar0' });
-    expect(tlp.effects).toEqual([{ kind: 'bytes', op: 'write', address: expect.any(Number), length: 4, region: 'nvme.bar0', owner: 'host' }]);
+    expect(tlp.ending).toMatchObject({ outcome: 'delivered', reason: 'bar.write', source: 'PCIe 6.0 §7.5.1.2 (BARs)', decidedAt: 'nvme', target: 'nvme.bar0' });
+    expect(tlp.effects).toEqual([{ kind: 'bytes', op: 'write', spans: [{ base: expect.any(Number), length: 4, kind: 'bar', region: 'nvme.bar0', sub: null, owner: 'host' }] }]);
     expect(s.breaches).toHaveLength(1);
     expect(s.breaches[0]).toMatchObject({ kind: 'bar-write', attacker: 'vm1', victim: 'host', tlps: [1] });
     expect(s.because).toContain('no RR at the GPU');
@@ -45,7 +45,7 @@ describe('run story', () => {
     expect(places(s, 1).slice(-2)).toEqual(['host-bridge', 'interrupts']);
     expect(s.tlps[0]!.ending).toMatchObject({ outcome: 'faulted', faultCode: '0x25' });
     expect(places(s, 2).slice(-3)).toEqual(['host-bridge', 'interrupts', 'cpus']);
-    expect(s.tlps[1]!.effects).toEqual([{ kind: 'interrupt', cpu: 0, vector: 0x22, owner: 'host', irte: 4, irteOwner: 'host' }]);
+    expect(s.tlps[1]!.effects).toEqual([{ kind: 'interrupt', controller: 'lapic', path: 'remapped', entry: 4, entryOwner: 'host', stale: false, receivers: [{ cpu: 0, vector: 0x22, vectorOwner: 'host' }] }]);
     expect(s.breaches.map((b) => b.kind)).toEqual(['foreign-irte']);
   });
 
