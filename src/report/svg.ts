@@ -115,18 +115,22 @@ function groupOutline(group: ViewGroup, index: number, nodes: readonly ViewNode[
 }
 
 /** Each TLP's places in order, and its segments as polylines between them. */
-function tlpRoute(tlp: StoryTlp, laid: LaidOut): { places: string[]; segments: Point[][] } {
+function tlpRoute(tlp: StoryTlp, laid: LaidOut, parentOf: ReadonlyMap<string, string | null> = new Map()): { places: string[]; segments: Point[][] } {
   const places = tlp.hops.map((h) => h.place).filter((p): p is string => p !== null && laid.boxes.has(p));
   const segments: Point[][] = [];
   for (let i = 1; i < places.length; i++) {
     const a = laid.boxes.get(places[i - 1]!)!;
     const b = laid.boxes.get(places[i]!)!;
-    const link = laid.links.find((l) => (l.from === places[i - 1] && l.to === places[i]) || (l.from === places[i] && l.to === places[i - 1]));
+    // A function of a multifunction device is linked through its device's box.
+    const ends = (id: string) => [id, parentOf.get(id) ?? id];
+    const from = ends(places[i - 1]!);
+    const to = ends(places[i]!);
+    const link = laid.links.find((l) => (from.includes(l.from) && to.includes(l.to)) || (to.includes(l.from) && from.includes(l.to)));
     if (link === undefined || link.points.length < 2) {
       segments.push([centre(a), centre(b)]);
       continue;
     }
-    const route = link.from === places[i - 1] ? link.points : [...link.points].reverse();
+    const route = from.includes(link.from) ? link.points : [...link.points].reverse();
     segments.push([{ x: route[0]!.x, y: centre(a).y }, ...route, { x: route[route.length - 1]!.x, y: centre(b).y }]);
   }
   return { places, segments };
@@ -143,6 +147,7 @@ export function endingMark(tlp: StoryTlp, story: RunStory): { text: string; cls:
 }
 
 function pathLayers(story: RunStory, laid: LaidOut): { under: string; over: string } {
+  const parentOf = new Map(story.view.nodes.filter((v) => v.kind === 'device' || v.parent?.startsWith('device:')).map((v) => [v.id, v.parent]));
   const drawn = story.tlps.filter((t) => tlpRoute(t, laid).places.length > 0);
   const under: string[] = [];
   const over: string[] = [];
@@ -151,7 +156,7 @@ function pathLayers(story: RunStory, laid: LaidOut): { under: string; over: stri
   drawn.forEach((tlp, k) => {
     const colour = TLP_COLOURS[k % TLP_COLOURS.length]!;
     const shift = (k - (drawn.length - 1) / 2) * 5;
-    const { places, segments } = tlpRoute(tlp, laid);
+    const { places, segments } = tlpRoute(tlp, laid, parentOf);
     const moved = segments.map((s) => s.map((p) => ({ x: p.x + shift, y: p.y + shift })));
     const lines = moved.map((s) => `<polyline points="${pts(s)}"/>${arrow(s)}`).join('');
     under.push(`<g class="tlp-line" data-tlp="${tlp.tlp}" stroke="${colour}" fill="${colour}">${lines}</g>`);
