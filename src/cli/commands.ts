@@ -47,7 +47,9 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--variant <axis=value>', 'Which variant (repeatable; default: every variant)')
     .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
     .option('--json', 'Print the explanation as JSON')
-    .action((file: string, options: { variant?: unknown; seed: unknown; json?: boolean }) => complete(runExplain(io, { file, ...options })));
+    .option('--svg <file>', "Also write the run's picture (machine, groups, ACS, its TLPs' paths) as SVG; needs one variant")
+    .option('--no-color', 'No colour (also: NO_COLOR set, or output not a terminal)')
+    .action((file: string, options: { variant?: unknown; seed: unknown; json?: boolean; svg?: unknown; color?: boolean }) => complete(runExplain(io, { file, ...options })));
 
   cli
     .command('send <scenario>', 'Send one what-if TLP on a scenario machine and show where it goes')

@@ -5,7 +5,8 @@ import type { SuiteResult } from '../../scenario/results.ts';
 import { renderJson } from '../../report/json.ts';
 import { renderJunit } from '../../report/junit.ts';
 import { renderPretty } from '../../report/pretty.ts';
-import { renderHtml, renderMarkdown } from '../../report/html.ts';
+import { renderHtml } from '../../report/html.ts';
+import { renderMarkdown } from '../../report/markdown.ts';
 import { ExitCode, UsageError, suiteExitCode } from '../exit.ts';
 import { findRaces, parseSeedRange } from '../../scenario/races.ts';
 import type { Io } from '../io.ts';
@@ -34,9 +35,11 @@ export async function runRun(io: Io, options: RunOptions): Promise<number> {
   const started = performance.now();
   const range = options.seeds === undefined ? null : parseSeedRange(String(options.seeds));
   if (options.seeds !== undefined && range === null) throw new UsageError(`--seeds needs A..B with A ≤ B (e.g. 1..20), got '${String(options.seeds)}'`);
+  // Reports tell each run TLP by TLP; the plain matrix does not need the stories.
+  const stories = typeof options.html === 'string' || typeof options.markdown === 'string';
   const suiteOptions = { filter: variantFilter(options.variant), jobs, ...(shard ? { shard } : {}) };
   const first = range === null ? seed : range.from;
-  const { runs, failures } = await runSuite(files, { ...suiteOptions, seed: first });
+  const { runs, failures, scenarios } = await runSuite(files, { ...suiteOptions, stories, seed: first });
   let seeds: SuiteResult['seeds'];
   if (range !== null) {
     const bySeed = new Map([[first, runs]]);
@@ -44,14 +47,14 @@ export async function runRun(io: Io, options: RunOptions): Promise<number> {
     const failedSeeds = [...bySeed].filter(([, list]) => list.some((r) => !r.pass)).map(([s]) => s);
     seeds = { from: range.from, to: range.to, races: findRaces(bySeed), failedSeeds };
   }
-  const suite: SuiteResult = { seed: first, runs, failures, ...(seeds === undefined ? {} : { seeds }), meta: { wallMs: Math.round(performance.now() - started), jobs } };
+  const suite: SuiteResult = { seed: first, runs, failures, scenarios, ...(seeds === undefined ? {} : { seeds }), meta: { wallMs: Math.round(performance.now() - started), jobs } };
   if (options.json === true) io.out(renderJson(suite));
   else {
     io.out(renderPretty(suite, { color: io.color, verbose: options.verbose ?? false }));
     if (typeof options.json === 'string') io.writeFile(options.json, renderJson(suite));
   }
   if (typeof options.junit === 'string') io.writeFile(options.junit, renderJunit(suite));
-  if (typeof options.html === 'string') io.writeFile(options.html, renderHtml(suite));
+  if (typeof options.html === 'string') io.writeFile(options.html, await renderHtml(suite));
   if (typeof options.markdown === 'string') io.writeFile(options.markdown, renderMarkdown(suite));
   const code = suiteExitCode(suite);
   // A run not as expected under any seed of the range is a regression too.
