@@ -29,6 +29,8 @@ const Effect = z.discriminatedUnion('kind', [
     entry: z.number().int().nullable().describe('IRTE index, AMD-Vi IRTE or ITS EventID used'),
     entryOwner: z.string().nullable(),
     stale: z.boolean().describe('a stale interrupt-entry-cache entry was used'),
+    vector: z.number().int().describe('vector (x86) or INTID (GIC) the message or its table entry named'),
+    destination: z.number().int().describe('destination ID named (APIC ID, or 0xFF broadcast); -1 for a posted interrupt'),
     receivers: z.array(z.strictObject({ cpu: z.number().int().describe('-1: a posted-interrupt descriptor'), vector: z.number().int(), vectorOwner: z.string().nullable() })),
   }),
   z.strictObject({ kind: z.literal('config'), op: z.enum(['write', 'read']), device: z.string(), offset: z.number().int(), length: z.number().int(), owner: z.string().nullable() }),
