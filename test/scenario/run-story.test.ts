@@ -45,7 +45,7 @@ describe('run story', () => {
     expect(places(s, 1).slice(-2)).toEqual(['host-bridge', 'interrupts']);
     expect(s.tlps[0]!.ending).toMatchObject({ outcome: 'faulted', faultCode: '0x25' });
     expect(places(s, 2).slice(-3)).toEqual(['host-bridge', 'interrupts', 'cpus']);
-    expect(s.tlps[1]!.effects).toEqual([{ kind: 'interrupt', controller: 'lapic', path: 'remapped', entry: 4, entryOwner: 'host', stale: false, receivers: [{ cpu: 0, vector: 0x22, vectorOwner: 'host' }] }]);
+    expect(s.tlps[1]!.effects).toEqual([{ kind: 'interrupt', controller: 'lapic', path: 'remapped', entry: 4, entryOwner: 'host', stale: false, vector: 0x22, destination: 0, receivers: [{ cpu: 0, vector: 0x22, vectorOwner: 'host' }] }]);
     expect(s.breaches.map((b) => b.kind)).toEqual(['foreign-irte']);
   });
 
