@@ -15,8 +15,9 @@ export function renderExplanation(e: Explanation, options: { color: boolean }): 
     out.push(`gate ${gate.gate}: ${gate.passed ? 'passes' : gate.enforced ? paint.red('REFUSES the assignment') : `would refuse (not enforced: ${notEnforcedBecause(gate)})`} — ${gate.detail}`);
   }
   out.push('');
-  for (const { step, tlps, refused } of e.steps) {
-    out.push(paint.bold(`@${formatDuration(step.at)} step ${step.index}: ${describeStep(step)}`));
+  for (const { step, tlps, refused, ranAt } of e.steps) {
+    const when = ranAt >= 0 ? `@${formatDuration(ranAt)}` : 'never ran:';
+    out.push(paint.bold(`${when} step ${step.index}: ${describeStep(step)}`));
     if (refused !== null) out.push(`    ⇒ ${paint.green(`refused at ${refused.decidedAt}`)} (${refused.reason}) — ${refused.rule}`);
     for (const story of tlps) out.push(...renderStory(story, paint));
     out.push('');

@@ -19,6 +19,7 @@ export function renderJson(suite: SuiteResult, options: { meta?: boolean } = {})
       stopped: run.stopped,
       gates: run.gates,
       tlps: run.tlps,
+      ...(run.notRun === undefined ? {} : { notRun: run.notRun }),
     })),
     errors: suite.failures.map((f) => ({
       file: f.file,

@@ -103,6 +103,10 @@ const Run = z.strictObject({
   stopped: z.array(Stop),
   gates: z.array(z.strictObject({ gate: Gate, passed: z.boolean(), enforced: z.boolean(), detail: z.string() })),
   tlps: z.array(Ending),
+  notRun: z
+    .array(z.strictObject({ step: z.number().int(), waitingFor: z.string() }))
+    .optional()
+    .describe('steps that waited (after:) on an event that never came, so never ran; absent when none'),
 });
 
 export const RunDocumentSchema = z.strictObject({

@@ -12,6 +12,7 @@ import { buildMachine } from './machine.ts';
 import type { StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
 import { runVariant } from './runner.ts';
+import { describeAfter } from './triggers.ts';
 import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
 
 export interface StepExplanation {
@@ -19,6 +20,8 @@ export interface StepExplanation {
   readonly tlps: readonly TlpStory[];
   /** The host's refusal of the step (VFIO, xen-pciback), when it never became a TLP. */
   readonly refused: Ending | null;
+  /** When it ran (ns); -1 when it waited on an event that never came. */
+  readonly ranAt: number;
 }
 
 export interface Explanation {
@@ -46,6 +49,7 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     step: record.step,
     tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
     refused: record.refused,
+    ranAt: record.ranAt,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
   return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs };
@@ -120,6 +124,11 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
 }
 
 export function describeStep(step: StepSpec): string {
+  const what = describeAction(step);
+  return step.after ? `${what} (${describeAfter(step.after)})` : what;
+}
+
+function describeAction(step: StepSpec): string {
   const hex = (n: number) => `0x${n.toString(16)}`;
   const target = (t: { address: number } | { bar: { device: string; index: number }; offset: number }) =>
     'address' in t ? hex(t.address) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;

@@ -92,10 +92,33 @@ export interface DomainSpec {
 
 export type AccessTargetSpec = { readonly address: number } | { readonly bar: { readonly device: string; readonly index: number }; readonly offset: number };
 
+/**
+ * What a step may wait on instead of a time (`after:`): the step named by
+ * `step` ran (`ran`), every TLP it put on the fabric ended with its
+ * completion (`tlp-ended`), one of them faulted (`fault`) or delivered an
+ * interrupt (`interrupt`); or the host's next unmap, map, invalidation or
+ * IOTLB flush (`unmap`, `map`, `invalidate`, `iotlb-flush`; after `step`
+ * ran when one is named), or the next TLP of the run that faults or
+ * delivers an interrupt.
+ */
+export const STEP_EVENTS = ['ran', 'tlp-ended', 'fault', 'interrupt', 'unmap', 'map', 'invalidate', 'iotlb-flush'] as const;
+export type StepEvent = (typeof STEP_EVENTS)[number];
+
+export interface AfterSpec {
+  /** The step it waits on (its index), or null: events from the start of the run. */
+  readonly step: number | null;
+  readonly event: StepEvent;
+  /** ns after the event. */
+  readonly delay: number;
+}
+
 interface StepBase {
   /** Index in attack.steps: for positions and evidence. */
   readonly index: number;
+  /** When it runs; for a step that waits on an event (`after`), 0 (its time is known once it runs). */
   readonly at: number;
+  /** The event it waits on instead of `at`; null or absent: it runs at `at`. */
+  readonly after?: AfterSpec | null;
   readonly note: string | null;
 }
 

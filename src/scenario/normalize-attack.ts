@@ -1,7 +1,8 @@
 /** Semantic pass over `domains:` and `attack:`: references, units and step shapes. */
 import { requesterId, tryParseBdf } from '../pcie/bdf.ts';
 import type { Checker } from './checker.ts';
-import type { AccessTargetSpec, DomainSpec, FunctionSpec, MachineSpec, MappingSpec, StepSpec } from './model.ts';
+import { checkAfterCycles, stepTiming } from './normalize-after.ts';
+import type { AccessTargetSpec, AfterSpec, DomainSpec, FunctionSpec, MachineSpec, MappingSpec, StepSpec } from './model.ts';
 import type { ScenarioFile, StepEntry } from './schema.ts';
 import type { Path } from './source.ts';
 import { parseQuantity } from './units.ts';
@@ -42,18 +43,20 @@ export function normalizeDomains(entry: ScenarioFile['domains'], ctx: Context, c
 export function normalizeSteps(entry: ScenarioFile['attack'], domains: readonly DomainSpec[], ctx: Context, check: Checker): StepSpec[] {
   check.known(entry.attacker, ctx.principals, ['attack', 'attacker'], 'principal');
   const domainNames = domains.map((d) => d.name);
-  return entry.steps.flatMap((step, index) => {
-    const spec = normalizeStep(step, index, domainNames, ctx, check);
+  const steps = entry.steps.flatMap((step, index) => {
+    const spec = normalizeStep(step, index, entry.steps.length, domainNames, ctx, check);
     return spec === null ? [] : [spec];
   });
+  checkAfterCycles(steps, check);
+  return steps;
 }
 
 const DEVICE_ACTIONS = ['write', 'read', 'msi', 'ats-translate'] as const;
 const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'config-write', 'mmio-write', 'wait'] as const;
 
-function normalizeStep(step: StepEntry, index: number, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
+function normalizeStep(step: StepEntry, index: number, count: number, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
   const path: Path = ['attack', 'steps', index];
-  const at = check.duration(step.at, [...path, 'at'], 'step time');
+  const { at, after } = stepTiming(step, index, count, path, check);
   const actions = [...DEVICE_ACTIONS, ...HOST_ACTIONS].filter((key) => step[key] !== undefined);
   if (actions.length !== 1) {
     const found = actions.length === 0 ? 'none' : actions.join(' and ');
@@ -61,7 +64,7 @@ function normalizeStep(step: StepEntry, index: number, domains: readonly string[
     return null;
   }
   const action = actions[0]!;
-  const base = { index, at, note: step.note ?? null };
+  const base = { index, at, after, note: step.note ?? null };
   const isDeviceAction = (DEVICE_ACTIONS as readonly string[]).includes(action);
   if (!isDeviceAction) {
     for (const key of ['from', 'as', 'translated', 'pasid', 'data', 'size'] as const) {
@@ -109,7 +112,7 @@ function msiStep(step: StepEntry, path: Path, ctx: Context, check: Checker): { v
   return { vector: vector ?? 0, irteOf: msi['irte-of'] ?? null, irte: null };
 }
 
-function hostStep(step: StepEntry, action: (typeof HOST_ACTIONS)[number], base: { index: number; at: number; note: string | null }, path: Path, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
+function hostStep(step: StepEntry, action: (typeof HOST_ACTIONS)[number], base: { index: number; at: number; after: AfterSpec | null; note: string | null }, path: Path, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
   switch (action) {
     case 'map': {
       const map = step.map!;

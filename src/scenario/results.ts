@@ -76,6 +76,8 @@ export interface RunResult {
   readonly tlps: readonly Ending[];
   /** Simulated time at which the run went quiet, ns. */
   readonly endTime: number;
+  /** Steps that waited (`after:`) on an event that never came, so never ran; absent when none. */
+  readonly notRun?: readonly { readonly step: number; readonly waitingFor: string }[];
   /** The run told TLP by TLP, when the caller asked for it (reports, `explain`). */
   readonly story?: RunStory;
 }

@@ -137,7 +137,7 @@ export function runStory(loaded: Pick<LoadedScenario, 'rules'>, variant: Scenari
   for (const record of run.steps) {
     const before = tlps.length;
     for (const tlp of record.tlps) add(ended.get(tlp.id) ?? tlp, record.step.index);
-    steps.push({ index: record.step.index, at: record.step.at, text: describeStep(record.step), tlps: tlps.slice(before).map((t) => t.tlp), refused: record.refused === null ? null : `${record.refused.reason} — ${record.refused.rule}` });
+    steps.push({ index: record.step.index, at: record.ranAt >= 0 ? record.ranAt : record.step.at, text: describeStep(record.step), tlps: tlps.slice(before).map((t) => t.tlp), refused: record.refused === null ? null : `${record.refused.reason} — ${record.refused.rule}` });
   }
   const tlpOfRecord = new Map<number, number>();
   for (const t of tlps) for (const h of t.hops) tlpOfRecord.set(h.id, t.tlp);

@@ -15,6 +15,7 @@ import { buildMachine, type Machine } from './machine.ts';
 import type { GateName } from './model.ts';
 import { faultCodeText, type RunResult } from './results.ts';
 import { scheduleSteps, type StepRecord } from './steps.ts';
+import { describeAfter } from './triggers.ts';
 
 export interface VariantRun {
   readonly result: RunResult;
@@ -77,8 +78,15 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
     gates,
     tlps: endings,
     endTime: machine.kernel.now,
+    ...notRun(records),
   };
   return { result, machine, judgement, ended, endings, steps: records };
+}
+
+/** Steps that waited (`after:`) on an event that never came. */
+function notRun(records: readonly StepRecord[]): Pick<RunResult, 'notRun'> {
+  const waiting = records.filter((r) => !r.performed && r.step.after);
+  return waiting.length === 0 ? {} : { notRun: waiting.map((r) => ({ step: r.step.index, waitingFor: describeAfter(r.step.after!) })) };
 }
 
 /**
@@ -87,7 +95,8 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
  * throws in the fabric).
  */
 function checkInvariants(machine: Machine, records: readonly StepRecord[], ended: readonly Tlp[]): void {
-  const skipped = records.filter((r) => !r.performed);
+  // A step waiting on an event that never came did not run: the run lists it (notRun), it is no bug.
+  const skipped = records.filter((r) => !r.performed && !r.step.after);
   if (skipped.length > 0) throw new InvariantError(`step(s) ${skipped.map((r) => r.step.index).join(', ')} never ran`);
   if (machine.fabric.inFlight !== 0) {
     const open = records.flatMap((r) => r.tlps).filter((t) => t.outcome === null);

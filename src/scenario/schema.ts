@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { BREACH_KINDS } from '../policy/verdict.ts';
+import { STEP_EVENTS } from './model.ts';
 
 /** on / off, or true / false. */
 const Toggle = z.union([z.boolean(), z.enum(['on', 'off'])]).describe('on | off');
@@ -176,7 +177,13 @@ const Domain = z.strictObject({
 const AccessTarget = z.union([Quantity, z.strictObject({ bar: z.string(), offset: Quantity.optional() })]);
 
 const Step = z.strictObject({
-  at: Duration,
+  /** When the step runs; or `after:` an event instead. */
+  at: Duration.optional(),
+  /**
+   * Wait on an event instead of a time: `step` (an index into steps) and/or `event`
+   * (ran | tlp-ended | fault | interrupt | unmap | map | invalidate | iotlb-flush), then `delay`.
+   */
+  after: z.strictObject({ step: z.number().int().optional(), event: z.enum(STEP_EVENTS).optional(), delay: Duration.optional() }).optional(),
   from: Name.optional(),
   write: AccessTarget.optional(),
   read: AccessTarget.optional(),

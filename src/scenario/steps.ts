@@ -13,6 +13,7 @@ import { CapabilityId } from '../pcie/config-space.ts';
 import { composeRemappable } from '../interrupts/x86-msi.ts';
 import type { Machine } from './machine.ts';
 import type { DeviceStep, StepSpec } from './model.ts';
+import { armWaitingSteps, type WaitingSteps } from './triggers.ts';
 
 export class StepError extends Error {
   readonly userFacing = true;
@@ -27,6 +28,10 @@ export interface StepRecord {
   refused: Ending | null;
   /** Set when the step's event ran (a run checks every step did). */
   performed: boolean;
+  /** Simulated time it ran, ns; -1 until then. */
+  ranAt: number;
+  /** For a step that waited (`after:`): the event that came, once it came. */
+  waitedFor: string | null;
 }
 
 /** A host-side refusal, before it becomes an ending record. */
@@ -36,28 +41,35 @@ interface Refusal {
   readonly decidedAt: string;
 }
 
-/** Schedules every step at its time; returns the records the steps fill as they run. */
+/**
+ * Schedules every step at its time, and arms the steps that wait on an
+ * event (triggers.ts); returns the records the steps fill as they run.
+ */
 export function scheduleSteps(machine: Machine): StepRecord[] {
   const records: StepRecord[] = [];
+  let waiting: WaitingSteps | null = null;
   const handler: EventHandler<StepRecord> = {
     name: 'scenario step',
     handle(record) {
       machine.fabric.currentStep = record.step.index;
+      record.ranAt = machine.kernel.now;
       try {
         perform(machine, record);
       } finally {
         machine.fabric.currentStep = -1;
         record.performed = true;
       }
+      waiting?.ran(record);
     },
   };
+  // Host actions run before traffic issued at the same nanosecond; otherwise file order.
+  const priority = (step: StepSpec) => ('from' in step ? Priority.Normal : Priority.Control);
   for (const step of machine.spec.steps) {
-    const record: StepRecord = { step, tlps: [], refused: null, performed: false };
+    const record: StepRecord = { step, tlps: [], refused: null, performed: false, ranAt: -1, waitedFor: null };
     records.push(record);
-    // Host actions run before traffic issued at the same nanosecond; otherwise file order.
-    const priority = 'from' in step ? Priority.Normal : Priority.Control;
-    machine.kernel.scheduleAt(step.at, handler, record, priority);
+    if (!step.after) machine.kernel.scheduleAt(step.at, handler, record, priority(step));
   }
+  waiting = armWaitingSteps(machine, records, (record, delay) => machine.kernel.schedule(delay, handler, record, priority(record.step)));
   return records;
 }
 
