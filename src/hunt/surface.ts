@@ -1,0 +1,219 @@
+/**
+ * The attack surface of one configuration, read off the built machine:
+ * the attacker's devices, what others own (BARs and their sub-regions,
+ * memory regions), every domain's mappings, every requester ID and bus,
+ * the interrupt messages and IRTEs the host programmed, and the host's own
+ * timeline (maps, unmaps, invalidations) that attacks may race.
+ */
+import { requesterId } from '../pcie/bdf.ts';
+import type { Machine } from '../scenario/machine.ts';
+import type { DomainSpec, StepSpec } from '../scenario/model.ts';
+import type { StepEntry } from './model.ts';
+
+export const PAGE = 4096;
+
+export interface AttackerDevice {
+  readonly id: string;
+  readonly rid: number;
+  readonly bus: number;
+  /** The domain its DMA is translated in, when it has one. */
+  readonly domain: string | null;
+  /** ns from the device to the root complex (hop latencies): how long a request takes to reach the IOMMU. */
+  readonly travel: number;
+}
+
+export interface FunctionFact {
+  readonly id: string;
+  readonly rid: number;
+  readonly bus: number;
+  readonly owner: string;
+  readonly domain: string | null;
+}
+
+/** A piece of a BAR with one owner other than the attacker (a whole BAR, or a sub-region of one). */
+export interface BarTarget {
+  readonly device: string;
+  readonly index: number;
+  readonly offset: number;
+  readonly size: number;
+  readonly owner: string;
+  /** "nvme.bar0", or the sub-region's name. */
+  readonly name: string;
+  readonly subRegion: boolean;
+}
+
+export interface MemoryTarget {
+  readonly name: string;
+  readonly base: number;
+  readonly size: number;
+  readonly owner: string;
+}
+
+export interface MappingFact {
+  readonly iova: number;
+  readonly size: number;
+  readonly hpa: number;
+  readonly perm: 'r' | 'w' | 'rw';
+}
+
+export interface DomainFact {
+  readonly name: string;
+  readonly mode: DomainSpec['mode'];
+  readonly devices: readonly string[];
+  readonly principals: readonly string[];
+  readonly mappings: readonly MappingFact[];
+}
+
+/** A programmed MSI/MSI-X vector of a device the attacker does not own. */
+export interface MessageFact {
+  readonly device: string;
+  readonly owner: string;
+  readonly vector: number;
+}
+
+export interface IrteFacts {
+  readonly size: number;
+  readonly own: readonly number[];
+  readonly foreign: readonly { readonly index: number; readonly owner: string }[];
+  /** The first entry that is not present; null when every one is. */
+  readonly notPresent: number | null;
+}
+
+/** A step of the scenario the attacker does not perform: the host's (or another tenant's) timeline. */
+export interface TimelineStep {
+  /** Index in the scenario's steps. */
+  readonly index: number;
+  readonly entry: StepEntry;
+  readonly spec: StepSpec;
+}
+
+export interface Surface {
+  readonly attacker: string;
+  readonly devices: readonly AttackerDevice[];
+  readonly functions: readonly FunctionFact[];
+  readonly bars: readonly BarTarget[];
+  readonly memory: readonly MemoryTarget[];
+  readonly domains: readonly DomainFact[];
+  readonly messages: readonly MessageFact[];
+  readonly irtes: IrteFacts | null;
+  readonly x86: boolean;
+  readonly iommu: boolean;
+  readonly timeline: readonly TimelineStep[];
+  /** Times at which the host's timeline has changed something (0 first): probes run at each. */
+  readonly epochs: readonly number[];
+  readonly flushTimeoutNs: number;
+  readonly deferred: boolean;
+  /** Bus numbers in use. */
+  readonly buses: readonly number[];
+  /** Every BAR's bus address (random probes aim near them). */
+  readonly barBases: readonly number[];
+}
+
+/** At most this many epochs (host steps at distinct times) are probed. */
+const MAX_EPOCHS = 8;
+
+export function readSurface(machine: Machine, entries: readonly StepEntry[]): Surface {
+  const spec = machine.spec;
+  const attacker = spec.attacker;
+  const owners = new Map(spec.machine.functions.map((f) => [f.id, f.owner]));
+  const domainOf = new Map<string, string>();
+  for (const d of spec.domains) for (const id of d.devices) domainOf.set(id, d.name);
+  const fabric = machine.fabric;
+  const functions: FunctionFact[] = [...fabric.functions.values()].map((fn) => ({ id: fn.id, rid: fn.rid, bus: fn.bus, owner: owners.get(fn.id) ?? 'host', domain: domainOf.get(fn.id) ?? null }));
+  const devices: AttackerDevice[] = [...fabric.functions.values()]
+    .filter((fn) => owners.get(fn.id) === attacker)
+    .map((fn) => {
+      let travel = 0;
+      for (let n = fn.node; n.up !== null; n = n.up) travel += n.latencyTo(n.up);
+      return { id: fn.id, rid: fn.rid, bus: fn.bus, domain: domainOf.get(fn.id) ?? null, travel };
+    });
+
+  const bars: BarTarget[] = [];
+  for (const fn of fabric.functions.values()) {
+    const owner = owners.get(fn.id) ?? 'host';
+    const regions = spec.machine.functions.find((f) => f.id === fn.id)?.barRegions ?? [];
+    for (const bar of fn.bars) {
+      const subs = regions.filter((r) => r.bar === bar.index);
+      // The BAR's own part: its first byte outside every sub-region.
+      let offset = 0;
+      for (const r of [...subs].sort((a, b) => a.offset - b.offset)) if (r.offset <= offset && offset < r.offset + r.size) offset = r.offset + r.size;
+      if (owner !== attacker && offset < bar.size) bars.push({ device: fn.id, index: bar.index, offset, size: bar.size, owner, name: bar.name, subRegion: false });
+      for (const r of subs) if (r.owner !== attacker) bars.push({ device: fn.id, index: bar.index, offset: r.offset, size: r.size, owner: r.owner, name: r.name, subRegion: true });
+    }
+  }
+
+  const domains: DomainFact[] = spec.domains.map((d) => ({
+    name: d.name,
+    mode: d.mode,
+    devices: d.devices,
+    principals: machine.domainPrincipals.get(d.name) ?? [],
+    mappings: d.map.map((m) => ({ iova: m.iova, size: m.size, hpa: machine.hpa(m), perm: m.perm })),
+  }));
+
+  const messages: MessageFact[] = [];
+  for (const f of spec.machine.functions) {
+    if (f.owner === attacker || (f.msi === null && f.msix === null)) continue;
+    if (machine.sources.source(f.id).message(0) !== null) messages.push({ device: f.id, owner: f.owner, vector: 0 });
+  }
+
+  const timeline = entries.flatMap((entry, index): TimelineStep[] => {
+    const step = spec.steps.find((s) => s.index === index);
+    return step !== undefined && isTimeline(step, attacker) ? [{ index, entry, spec: step }] : [];
+  });
+  // A timeline step waiting on a step the attacker performs goes with the attacker's steps.
+  const kept = timeline.filter((t) => !t.spec.after || t.spec.after.step === null || timeline.some((o) => o.index === t.spec.after!.step));
+  const epochs = [...new Set([0, ...kept.filter((t) => !t.spec.after).map((t) => t.spec.at)])].sort((a, b) => a - b).slice(0, MAX_EPOCHS);
+
+  return {
+    attacker,
+    devices,
+    functions,
+    bars,
+    memory: spec.machine.memory.filter((m) => m.owner !== attacker).map((m) => ({ name: m.name, base: m.base, size: m.size, owner: m.owner })),
+    domains,
+    messages,
+    irtes: irteFacts(machine, attacker),
+    x86: machine.x86 !== null,
+    iommu: machine.iommu !== null && spec.machine.iommu.dmaRemapping,
+    timeline: kept,
+    epochs,
+    flushTimeoutNs: spec.machine.iommu.flushTimeoutNs,
+    deferred: spec.machine.iommu.invalidation === 'deferred',
+    buses: [...new Set(functions.map((f) => f.bus))].sort((a, b) => a - b),
+    barBases: [...fabric.functions.values()].flatMap((fn) => fn.bars.map((b) => b.base)),
+  };
+}
+
+/** Host actions, and actions by principals other than the attacker, stay; the attacker's own steps are replaced by probes. */
+function isTimeline(step: StepSpec, attacker: string): boolean {
+  if ('from' in step) return false;
+  if (step.kind === 'config-write' || step.kind === 'mmio-write') return step.by !== attacker;
+  return true;
+}
+
+/** VT-d interrupt remapping on: the table's size, the attacker's entries, others' entries, the first free one. */
+function irteFacts(machine: Machine, attacker: string): IrteFacts | null {
+  const vtd = machine.x86?.vtd ?? null;
+  if (vtd === null || !machine.spec.machine.iommu.interruptRemapping) return null;
+  const size = 2 ** (vtd.config.sizeField + 1);
+  const own: number[] = [];
+  const foreign: { index: number; owner: string }[] = [];
+  let notPresent: number | null = null;
+  for (let index = 0; index < size; index++) {
+    const entry = vtd.irte(index);
+    if (!entry.present) {
+      if (notPresent === null) notPresent = index;
+      // Linux allocates first-fit: past the first gap only explicit entries remain, which are listed in the spec.
+      if (index > 256 && !machine.spec.machine.irtes.some((e) => e.index > index)) break;
+      continue;
+    }
+    const owner = entry.owner ?? 'host';
+    if (owner === attacker) own.push(index);
+    else foreign.push({ index, owner });
+  }
+  return { size, own, foreign, notPresent };
+}
+
+export function ridOf(bus: number, device: number, fn: number): number {
+  return requesterId(bus, device, fn);
+}
