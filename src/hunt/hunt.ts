@@ -14,7 +14,7 @@ import { systematicProbes } from './candidates.ts';
 import { compose, hitsOf, runSteps, type Hit } from './execute.ts';
 import type { Finding, HuntOptions, HuntTarget, Probe, StepEntry, Technique } from './model.ts';
 import { randomProbes } from './random.ts';
-import { makeRepro, minimize, replays, reproDocument, scenarioYaml, tryEntries, type Reproduced } from './repro.ts';
+import { checksOut, makeRepro, minimize, reproDocument, tryEntries, type Reproduced } from './repro.ts';
 import { readSurface, type Surface } from './surface.ts';
 
 /** One configuration to hunt on. */
@@ -116,7 +116,19 @@ export function huntConfiguration(config: Configuration, options: HuntOptions, l
   return target();
 }
 
-function keyOfFinding(f: Finding): string {
+/**
+ * A forged requester ID from a device with no downstream port above it (an
+ * RCiEP, a device on the root bus): no ACS Source Validation can stop it,
+ * and whether the root complex checks IDs is implementation-specific.
+ */
+function caveatsOf(config: Configuration, hit: Hit): string[] {
+  if (!hit.mechanism.includes('forged requester ID')) return [];
+  const origin = config.spec.machine.fabric.functions.find((f) => f.id === hit.route[0]);
+  if (origin === undefined || origin.parent !== undefined) return [];
+  return ['no ACS port sits above this integrated device to validate its requester ID; whether the root complex does is implementation-specific'];
+}
+
+export function keyOfFinding(f: Finding): string {
   return `${f.kind} | ${f.victim} | ${f.path}`;
 }
 
@@ -158,8 +170,8 @@ function confirm(config: Configuration, surface: Surface, p: Pending, options: H
     because: hit.path,
     sources: [`tlplab hunt --seed ${options.seed} ${config.file}`, ...(((config.document.sources as string[] | undefined) ?? []).slice(0, 3))],
   });
-  const yaml = scenarioYaml(document, `${id}: ${hit.breach.kind} of ${hit.breach.victim} — reproducer written by tlplab hunt.\nReplay: tlplab run ${name}.yaml --seed ${options.seed}`);
-  const replayed = replays(yaml, `${name}.yaml`, p.key, options.seed, ledger.count);
+  const header = `${id}: ${hit.breach.kind} of ${hit.breach.victim} — reproducer written by tlplab hunt.\nReplay: tlplab run ${name}.yaml --seed ${options.seed}`;
+  const checked = checksOut(document, `${name}.yaml`, p.key, options.seed, ledger.count);
   return {
     id,
     kind: hit.breach.kind as Finding['kind'],
@@ -177,6 +189,7 @@ function confirm(config: Configuration, surface: Surface, p: Pending, options: H
     bytes: hit.breach.bytes,
     cpus: hit.breach.cpus,
     detail: hit.breach.detail,
-    repro: makeRepro(document, yaml, replayed),
+    caveats: caveatsOf(config, hit),
+    repro: makeRepro(name, document, header, checked),
   };
 }

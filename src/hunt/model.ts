@@ -56,13 +56,18 @@ export interface Probe {
 }
 
 export interface Repro {
-  /** The scenario document (YAML-ready): the machine as hunted, the minimal steps, the breach as its expectation. */
+  /** Scenario name, and the file name it is written under (`<name>.yaml`). */
+  readonly name: string;
+  /** The scenario document: the configuration as hunted, the minimal steps, the breach (and the run's stops) as its expectation. */
   readonly document: Record<string, unknown>;
-  readonly yaml: string;
+  /** Comment lines written above it. */
+  readonly header: string;
   /** Steps kept, as written in `document`. */
   readonly steps: readonly StepEntry[];
-  /** Loading `yaml` and running it showed the same breach (kind, victim, path), as expected. */
-  readonly replayed: boolean;
+  /** The document, checked as a scenario file is and run, met its expectation and showed the same breach (kind, victim, path). */
+  readonly checked: boolean;
+  /** Its YAML, loaded and run as `tlplab run` does, showed the same breach; null until it is written. */
+  replayed: boolean | null;
   /** Where --write-repro put it; null when not written. */
   file: string | null;
 }
@@ -89,6 +94,8 @@ export interface Finding {
   readonly bytes: number;
   readonly cpus: readonly number[];
   readonly detail: string;
+  /** What the verdict rests on that the model cannot settle (an integrated device's forged ID, ACS a dump hides). */
+  readonly caveats: readonly string[];
   readonly repro: Repro;
 }
 

@@ -9,7 +9,8 @@
  * checked before the finding is reported.
  */
 import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
-import { loadScenario } from '../scenario/load.ts';
+import { loadScenario, loadScenarioDocument, type LoadedScenario } from '../scenario/load.ts';
+import { ScenarioError } from '../scenario/diagnostics.ts';
 import { runVariant } from '../scenario/runner.ts';
 import type { ScenarioSpec } from '../scenario/model.ts';
 import type { RunResult } from '../scenario/results.ts';
@@ -116,17 +117,42 @@ export function scenarioYaml(document: Record<string, unknown>, header: string):
   return `${comments}${body}`;
 }
 
-/** Loads the YAML as `tlplab run` would and runs it: the expectation must hold and the breach with `key` happen. */
-export function replays(yaml: string, file: string, key: string, seed: number, count: () => void): boolean {
-  count();
-  const loaded = loadScenario(file, yaml);
-  const variant = loaded.variants[0]!;
-  const run = runVariant(loaded, variant, seed);
+/** Runs a loaded reproducer: its expectation must hold and the breach with `key` happen. */
+function passesWith(loaded: LoadedScenario, key: string, seed: number): boolean {
+  const run = runVariant(loaded, loaded.variants[0]!, seed);
   return run.result.pass && hitsOf(run, []).some((h) => h.key === key);
 }
 
-export function makeRepro(document: Record<string, unknown>, yaml: string, replayed: boolean): Repro {
-  return { document, yaml, steps: (document.attack as { steps: StepEntry[] }).steps, replayed, file: null };
+/** The document checked as a scenario file is (no YAML) and run. */
+export function checksOut(document: Record<string, unknown>, file: string, key: string, seed: number, count: () => void): boolean {
+  count();
+  try {
+    return passesWith(loadScenarioDocument(file, document), key, seed);
+  } catch (error) {
+    if (error instanceof ScenarioError) return false;
+    throw error;
+  }
+}
+
+/** Loads the YAML as `tlplab run` would and runs it: the expectation must hold and the breach with `key` happen. */
+export function replays(yaml: string, file: string, key: string, seed: number, count: () => void = () => undefined): boolean {
+  count();
+  try {
+    return passesWith(loadScenario(file, yaml), key, seed);
+  } catch (error) {
+    if (error instanceof ScenarioError) return false;
+    throw error;
+  }
+}
+
+/** The reproducer's file: its YAML, and whether loading and running it gave the same breach. */
+export function reproFile(repro: Repro, key: string, seed: number): { yaml: string; replayed: boolean } {
+  const yaml = scenarioYaml(repro.document, repro.header);
+  return { yaml, replayed: replays(yaml, `${repro.name}.yaml`, key, seed) };
+}
+
+export function makeRepro(name: string, document: Record<string, unknown>, header: string, checked: boolean): Repro {
+  return { name, document, header, steps: (document.attack as { steps: StepEntry[] }).steps, checked, replayed: null, file: null };
 }
 
 function unique<T>(items: readonly T[]): T[] {

@@ -52,7 +52,18 @@ export function loadScenarioFile(path: string): LoadedScenario {
 export function loadScenario(file: string, text: string): LoadedScenario {
   const { source, data, diagnostics: yamlErrors } = SourceFile.parse(file, text);
   if (yamlErrors.length > 0) throw new ScenarioError(yamlErrors);
-  const locate: Locate = (path, message, code, key) => source.diagnostic(path, message, code, key);
+  return loadParsed(file, data, (path, message, code, key) => source.diagnostic(path, message, code, key));
+}
+
+/**
+ * A scenario built in code (`tlplab hunt`'s reproducers and hardened files),
+ * checked exactly as a file is; errors name the path in the document.
+ */
+export function loadScenarioDocument(file: string, data: unknown): LoadedScenario {
+  return loadParsed(file, data, (path, message, code) => ({ file, line: 0, column: 0, message: `${path.join('.')}: ${message}`, code }));
+}
+
+function loadParsed(file: string, data: unknown, locate: Locate): LoadedScenario {
   const base = normalizeScenario(file, data, locate);
   if (!base.ok) throw new ScenarioError(sorted(base.diagnostics));
 
