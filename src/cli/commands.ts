@@ -7,6 +7,7 @@ import { runExplain, runSend } from './commands/explain.ts';
 import { runAudit } from './commands/audit.ts';
 import { runBench, type BenchFlags } from './commands/bench.ts';
 import { runGroups } from './commands/groups.ts';
+import { runHuntCommand, type HuntCommandOptions } from './commands/hunt.ts';
 
 export type Complete = (exitCode: Promise<number> | number) => void;
 
@@ -71,6 +72,23 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--nosid', 'intremap=nosid: no source-ID validation')
     .option('--json', 'Print { schema: "tlplab/audit-v1", assumptions, findings, skipped }')
     .action((path: string, options: { iommu?: unknown; interruptRemapping?: unknown; nosid?: boolean; json?: boolean }) => complete(runAudit(io, { path, ...options })));
+
+  cli
+    .command('hunt <input>', 'Find every breach the attacker\'s devices can reach (scenario file or lspci dump), each with a minimal reproducer; exit 1 when any is found')
+    .option('--seed <n>', 'Seed for random probes and the simulation (always printed)', { default: 1 })
+    .option('--budget <n>', `Random probes per configuration, beyond the systematic ones (default ${200})`)
+    .option('--variant <axis=value>', 'Only hunt variants with this axis value (repeatable)')
+    .option('--json [file]', 'Print JSON (tlplab/hunt-v1) instead of the listing, or also write it to a file')
+    .option('--markdown <file>', 'Also write the findings as Markdown')
+    .option('--html <file>', 'Also write the findings as a self-contained HTML page')
+    .option('--write-repro <dir>', 'Write each finding\'s minimal reproducer as DIR/<name>.yaml (replayed before it is reported)')
+    .option('--jobs <n>', 'Explore on n worker threads (same findings as with 1)')
+    .option('--no-own-steps', 'Do not run the scenario\'s own attack steps as a probe')
+    .option('--attacker <bdf>', 'lspci dump: the hostile endpoint (repeatable; default: each in turn)')
+    .option('--iommu <model>', 'lspci dump: vtd | amd-vi | none (lspci does not show it)', { default: 'vtd' })
+    .option('--interrupt-remapping <on|off>', 'lspci dump: whether interrupt remapping is on', { default: 'on' })
+    .option('--nosid', 'lspci dump: intremap=nosid (no source-ID validation)')
+    .action((input: string, options: Omit<HuntCommandOptions, 'input'>) => complete(runHuntCommand(io, { input, ...options })));
 
   cli
     .command('bench', 'Measure speed and memory against their targets (flood vs a bare event loop, groups, in-flight memory)')

@@ -40,3 +40,8 @@ export function suiteExitCode(suite: { readonly runs: readonly { readonly pass: 
 export function exitCodeFor(error: unknown): ExitCode {
   return isUserError(error) ? ExitCode.usage : ExitCode.internal;
 }
+
+/** `hunt` and `harden`: 1 when breaches remain (found, or not closed), 0 when none. */
+export function huntExitCode(findings: number): ExitCode {
+  return findings > 0 ? ExitCode.expectationFailed : ExitCode.ok;
+}

@@ -1,10 +1,12 @@
 /** Where commands write: injectable so tests capture output without spawning processes. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 export interface Io {
   out(text: string): void;
   err(text: string): void;
   writeFile(path: string, text: string): void;
+  /** Creates a directory and its parents (no error when it exists). */
+  makeDir(path: string): void;
   /** Whether stdout is a colour terminal. */
   readonly color: boolean;
 }
@@ -13,6 +15,7 @@ export const processIo: Io = {
   out: (text) => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => void process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   writeFile: (path, text) => writeFileSync(path, text),
+  makeDir: (path) => void mkdirSync(path, { recursive: true }),
   color: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
 };
 
@@ -32,6 +35,7 @@ export function memoryIo(): Io & { stdout: string; stderr: string; files: Map<st
     writeFile(path: string, text: string) {
       io.files.set(path, text);
     },
+    makeDir() {},
   };
   return io;
 }

@@ -34,3 +34,15 @@ export function shardOption(value: unknown): { index: number; count: number } {
   if (!match || count < 1 || index < 1 || index > count) throw new UsageError(`--shard needs i/n with 1 ≤ i ≤ n (e.g. 2/4), got '${String(value)}'`);
   return { index, count };
 }
+
+export function nonNegativeInteger(value: unknown, flag: string): number {
+  const n = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${flag} needs a non-negative integer, got '${String(value)}'`);
+  return n;
+}
+
+/** `--attacker BDF`, repeatable. */
+export function listOption(value: unknown): string[] | null {
+  if (value === undefined) return null;
+  return (Array.isArray(value) ? value : [value]).map(String);
+}

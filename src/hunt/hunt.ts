@@ -5,10 +5,15 @@
  * independent probes per run), collect every breach from the ending
  * records, keep one finding per (kind, victim, path), and give each a
  * minimal reproducer that replays to the same breach.
+ *
+ * Exploring can be split into shards (every n-th batch) run on worker
+ * threads; merged, they give the same findings in the same order as one
+ * thread: each finding is ordered by the batch and hit that first showed
+ * it, and numbered only once every shard is in.
  */
 import { buildMachine } from '../scenario/machine.ts';
 import { evaluateGates } from '../scenario/gates.ts';
-import type { ScenarioSpec, VariantAssignment } from '../scenario/model.ts';
+import type { GateName, ScenarioSpec, VariantAssignment } from '../scenario/model.ts';
 import { describeAssignment } from '../scenario/variants.ts';
 import { systematicProbes } from './candidates.ts';
 import { compose, hitsOf, runSteps, type Hit } from './execute.ts';
@@ -37,32 +42,61 @@ export class HuntLedger {
     this.started = clock?.() ?? 0;
   }
   count = (): void => void this.runs++;
-  found(): string {
-    this.findings++;
+  /** A finding was confirmed (wall clock, for meta only). */
+  confirmed(): void {
     if (this.firstFindingMs === null && this.clock !== undefined) this.firstFindingMs = this.clock() - this.started;
+  }
+  nextId(): string {
+    this.findings++;
     return `F${this.findings}`;
   }
 }
 
-interface Pending {
+/** A distinct breach, confirmed and minimized, before it is numbered. */
+export interface RawFinding {
   readonly key: string;
-  readonly hit: Hit;
-  readonly probe: Probe | null;
-  /** The steps that showed it first: the probe's batch (or the scenario's own steps). */
-  readonly batch: readonly StepEntry[];
+  /** Batch index × 2^20 + hit index: the order one thread would find it in. */
+  readonly order: number;
+  readonly technique: Technique;
+  readonly label: string;
+  readonly from: string;
+  readonly found: Reproduced;
   hits: number;
-  readonly techniques: Set<Technique>;
+  techniques: Technique[];
 }
 
+/** What exploring (a shard of) a configuration gives. */
+export interface Exploration {
+  readonly refusedBy: GateName | null;
+  readonly skipped: string | null;
+  readonly devices: readonly string[];
+  readonly probes: HuntTarget['probes'];
+  /** Exploring runs (the batches, and the scenario's own steps): the same however the work is split. */
+  readonly runs: number;
+  /** Every simulation run, minimizing and checking included (depends on how the work is split). */
+  readonly allRuns: number;
+  readonly raw: readonly RawFinding[];
+}
+
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+const ORDER = 2 ** 20;
+
 export function huntConfiguration(config: Configuration, options: HuntOptions, ledger: HuntLedger = new HuntLedger(undefined)): HuntTarget {
+  return finishConfiguration(config, exploreConfiguration(config, options, null, ledger), options, ledger);
+}
+
+export function exploreConfiguration(config: Configuration, options: HuntOptions, shard: Shard | null, ledger: HuntLedger = new HuntLedger(undefined)): Exploration {
   const spec = config.spec;
   const machine = buildMachine(spec, options.seed);
   const devices = spec.machine.functions.filter((f) => f.owner === spec.attacker).map((f) => f.id);
-  const base = { scenario: config.scenario, file: config.file, variant: config.variant, attacker: spec.attacker, devices };
   const refused = evaluateGates(machine).find((g) => g.enforced && !g.passed);
   const none = { systematic: 0, random: 0, byTechnique: {} };
-  if (refused !== undefined) return { ...base, refusedBy: refused.gate, skipped: `${refused.gate} refuses ${spec.attacker}'s devices: ${refused.detail}`, probes: none, runs: 0, findings: [] };
-  if (devices.length === 0) return { ...base, refusedBy: null, skipped: `${spec.attacker} controls no device`, probes: none, runs: 0, findings: [] };
+  if (refused !== undefined) return { refusedBy: refused.gate, skipped: `${refused.gate} refuses ${spec.attacker}'s devices: ${refused.detail}`, devices, probes: none, runs: 0, allRuns: 0, raw: [] };
+  if (devices.length === 0) return { refusedBy: null, skipped: `${spec.attacker} controls no device`, devices, probes: none, runs: 0, allRuns: 0, raw: [] };
 
   const entries = ((config.document.attack as { steps?: StepEntry[] }).steps ?? []) as StepEntry[];
   const surface = readSurface(machine, entries);
@@ -72,64 +106,84 @@ export function huntConfiguration(config: Configuration, options: HuntOptions, l
   const byTechnique: Record<string, number> = {};
   for (const p of probes) byTechnique[p.technique] = (byTechnique[p.technique] ?? 0) + 1;
   const runsBefore = ledger.runs;
+  let exploring = 0;
+  const mine = (batch: number) => shard === null || batch % shard.count === shard.index;
 
-  const pending = new Map<string, Pending>();
-  const findings: Finding[] = [];
-  const target = (): HuntTarget => ({ ...base, refusedBy: null, skipped: null, probes: { systematic: systematic.length + (options.ownSteps ? 1 : 0), random: random.length, byTechnique }, runs: ledger.runs - runsBefore, findings });
-  const note = (hits: readonly Hit[], probeOf: (hit: Hit) => Probe | null, batch: readonly StepEntry[], technique: (hit: Hit) => Technique | null) => {
-    for (const hit of hits) {
-      const t = technique(hit);
-      if (t === null) continue;
-      const known = pending.get(hit.key);
+  const seen = new Map<string, RawFinding | null>();
+  const raw: RawFinding[] = [];
+  const note = (hits: readonly Hit[], batchIndex: number, batch: readonly StepEntry[], probeOf: (hit: Hit) => Probe | null) => {
+    hits.forEach((hit, h) => {
+      const probe = probeOf(hit);
+      if (probe === null && batchIndex >= 0) return;
+      const technique: Technique = probe?.technique ?? 'scenario';
+      const known = seen.get(hit.key);
       if (known !== undefined) {
-        known.hits++;
-        known.techniques.add(t);
-        continue;
+        if (known !== null) {
+          known.hits++;
+          if (!known.techniques.includes(technique)) known.techniques.push(technique);
+        }
+        return;
       }
-      const p: Pending = { key: hit.key, hit, probe: probeOf(hit), batch, hits: 1, techniques: new Set([t]) };
-      pending.set(hit.key, p);
-      const finding = confirm(config, surface, p, options, ledger);
-      if (finding !== null) {
-        findings.push(finding);
-        options.onFinding?.(finding, null);
-      }
-    }
+      const found = confirm(spec, surface, hit.key, probe, batch, options, ledger);
+      // A breach that no run on its own reproduces is not reported: every finding comes with a repro.
+      const finding: RawFinding | null =
+        found === null
+          ? null
+          : { key: hit.key, order: (batchIndex + 1) * ORDER + h, technique, label: probe?.label ?? "the scenario's own attack steps", from: probe?.from ?? hit.route[0] ?? '', found, hits: 1, techniques: [technique] };
+      seen.set(hit.key, finding);
+      if (finding !== null) raw.push(finding);
+    });
   };
 
-  if (options.ownSteps && spec.steps.length > 0) {
+  if (options.ownSteps && spec.steps.length > 0 && mine(0)) {
     ledger.count();
-    const run = runSteps(spec, entries, options.seed);
-    note(hitsOf(run, entries.map(() => 0)), () => null, entries, () => 'scenario');
+    exploring++;
+    note(hitsOf(runSteps(spec, entries, options.seed), entries.map(() => null)), -1, entries, () => null);
   }
-  for (const batch of batches(probes, options.batch)) {
-    const ids = batch.map((p) => probes.indexOf(p));
-    const composed = compose(surface.timeline, batch, ids);
+  batches(probes, options.batch).forEach((batch, b) => {
+    if (!mine(b)) return;
+    const composed = compose(surface.timeline, batch, batch.map((p) => probes.indexOf(p)));
     ledger.count();
-    const run = runSteps(spec, composed.entries, options.seed);
-    note(hitsOf(run, composed.owners), (hit) => (hit.probe === null ? null : probes[hit.probe]!), composed.entries, (hit) => (hit.probe === null ? null : probes[hit.probe]!.technique));
-  }
-  // Findings in pending whose repro could not be confirmed are dropped: only replayable findings are reported.
-  for (const f of findings) {
-    const p = pending.get(keyOfFinding(f))!;
-    Object.assign(f, { hits: p.hits, techniques: [...p.techniques] });
-  }
-  return target();
+    exploring++;
+    note(hitsOf(runSteps(spec, composed.entries, options.seed), composed.owners), b, composed.entries, (hit) => (hit.probe === null ? null : probes[hit.probe]!));
+  });
+  return { refusedBy: null, skipped: null, devices, probes: { systematic: systematic.length + (options.ownSteps ? 1 : 0), random: random.length, byTechnique }, runs: exploring, allRuns: ledger.runs - runsBefore, raw };
 }
 
-/**
- * A forged requester ID from a device with no downstream port above it (an
- * RCiEP, a device on the root bus): no ACS Source Validation can stop it,
- * and whether the root complex checks IDs is implementation-specific.
- */
-function caveatsOf(config: Configuration, hit: Hit): string[] {
-  if (!hit.mechanism.includes('forged requester ID')) return [];
-  const origin = config.spec.machine.fabric.functions.find((f) => f.id === hit.route[0]);
-  if (origin === undefined || origin.parent !== undefined) return [];
-  return ['no ACS port sits above this integrated device to validate its requester ID; whether the root complex does is implementation-specific'];
+/** Shards of one configuration as one exploration: each breach kept where it was first found, its hits summed. */
+export function mergeExplorations(parts: readonly Exploration[]): Exploration {
+  const first = parts[0]!;
+  const byKey = new Map<string, RawFinding>();
+  for (const part of parts) {
+    for (const r of part.raw) {
+      const known = byKey.get(r.key);
+      if (known === undefined) byKey.set(r.key, { ...r, techniques: [...r.techniques] });
+      else {
+        const [early, late] = known.order <= r.order ? [known, r] : [{ ...r, techniques: [...r.techniques] }, known];
+        early.hits += late.hits;
+        for (const t of late.techniques) if (!early.techniques.includes(t)) early.techniques.push(t);
+        byKey.set(r.key, early);
+      }
+    }
+  }
+  return { ...first, runs: parts.reduce((n, p) => n + p.runs, 0), allRuns: parts.reduce((n, p) => n + p.allRuns, 0), raw: [...byKey.values()].sort((a, b) => a.order - b.order) };
 }
 
-export function keyOfFinding(f: Finding): string {
-  return `${f.kind} | ${f.victim} | ${f.path}`;
+/** Numbers the findings and writes each one's reproducer document, checked as a scenario file is. */
+export function finishConfiguration(config: Configuration, exploration: Exploration, options: HuntOptions, ledger: HuntLedger): HuntTarget {
+  const findings: Finding[] = [...exploration.raw].sort((a, b) => a.order - b.order).map((r) => finding(config, r, options, ledger));
+  return {
+    scenario: config.scenario,
+    file: config.file,
+    variant: config.variant,
+    attacker: config.spec.attacker,
+    devices: exploration.devices,
+    refusedBy: exploration.refusedBy,
+    skipped: exploration.skipped,
+    probes: exploration.probes,
+    runs: exploration.runs,
+    findings,
+  };
 }
 
 /** Probes in runs of `size`: those that need a run of their own alone, the rest grouped by time. */
@@ -150,28 +204,30 @@ function batches(probes: readonly Probe[], size: number): Probe[][] {
   return out;
 }
 
-/** A finding's minimal reproducer, replayed from its YAML; null when it cannot be reproduced alone or with its batch. */
-function confirm(config: Configuration, surface: Surface, p: Pending, options: HuntOptions, ledger: HuntLedger): Finding | null {
-  const spec = config.spec;
-  const alone = p.probe === null ? null : tryEntries(spec, compose(surface.timeline, [p.probe], [0]).entries, p.key, options.seed, ledger.count);
-  const start: Reproduced | null = alone ?? tryEntries(spec, p.batch, p.key, options.seed, ledger.count);
+/** The breach's minimal steps: its probe alone with the timeline, else its whole batch, then minimized; null when neither shows it. */
+function confirm(spec: ScenarioSpec, surface: Surface, key: string, probe: Probe | null, batch: readonly StepEntry[], options: HuntOptions, ledger: HuntLedger): Reproduced | null {
+  const alone = probe === null ? null : tryEntries(spec, compose(surface.timeline, [probe], [0]).entries, key, options.seed, ledger.count);
+  const start = alone ?? tryEntries(spec, batch, key, options.seed, ledger.count);
   if (start === null) return null;
   const found = minimize(spec, start, options.seed, ledger.count);
-  const id = ledger.found();
+  ledger.confirmed();
+  return found;
+}
+
+function finding(config: Configuration, r: RawFinding, options: HuntOptions, ledger: HuntLedger): Finding {
+  const id = ledger.nextId();
   const name = `${config.scenario}-${id.toLowerCase()}`;
-  const hit = found.hit;
-  const technique = p.probe?.technique ?? 'scenario';
-  const label = p.probe?.label ?? "the scenario's own attack steps";
+  const hit = r.found.hit;
   const where = Object.keys(config.variant).length === 0 ? config.file : `${config.file} (${describeAssignment(config.variant)})`;
-  const document = reproDocument(config.document, found, {
+  const document = reproDocument(config.document, r.found, {
     name,
-    title: `${hit.breach.kind} of ${hit.breach.victim}: ${label}`,
+    title: `${hit.breach.kind} of ${hit.breach.victim}: ${r.label}`,
     summary: `Found by tlplab hunt (seed ${options.seed}) on ${where}. ${hit.breach.detail}. Path: ${hit.path}. Once the configuration is hardened this run fails: change the expectation to isolated and keep it as a regression test.`,
     because: hit.path,
-    sources: [`tlplab hunt --seed ${options.seed} ${config.file}`, ...(((config.document.sources as string[] | undefined) ?? []).slice(0, 3))],
+    sources: [`tlplab hunt --seed ${options.seed} ${config.file}`, ...((config.document.sources as string[] | undefined) ?? []).slice(0, 3)],
   });
   const header = `${id}: ${hit.breach.kind} of ${hit.breach.victim} — reproducer written by tlplab hunt.\nReplay: tlplab run ${name}.yaml --seed ${options.seed}`;
-  const checked = checksOut(document, `${name}.yaml`, p.key, options.seed, ledger.count);
+  const checked = checksOut(document, `${name}.yaml`, r.key, options.seed, ledger.count);
   return {
     id,
     kind: hit.breach.kind as Finding['kind'],
@@ -181,15 +237,31 @@ function confirm(config: Configuration, surface: Surface, p: Pending, options: H
     route: hit.route,
     mechanism: hit.mechanism,
     landing: hit.landing,
-    from: p.probe?.from ?? (found.entries.find((e) => typeof e.from === 'string')?.from as string | undefined) ?? '',
-    technique,
-    label,
-    techniques: [...p.techniques],
-    hits: p.hits,
+    from: r.from,
+    technique: r.technique,
+    label: r.label,
+    techniques: r.techniques,
+    hits: r.hits,
     bytes: hit.breach.bytes,
     cpus: hit.breach.cpus,
     detail: hit.breach.detail,
     caveats: caveatsOf(config, hit),
     repro: makeRepro(name, document, header, checked),
   };
+}
+
+/**
+ * A forged requester ID from a device with no downstream port above it (an
+ * RCiEP, a device on the root bus): no ACS Source Validation can stop it,
+ * and whether the root complex checks IDs is implementation-specific.
+ */
+function caveatsOf(config: Configuration, hit: Hit): string[] {
+  if (!hit.mechanism.includes('forged requester ID')) return [];
+  const origin = config.spec.machine.fabric.functions.find((f) => f.id === hit.route[0]);
+  if (origin === undefined || origin.parent !== undefined) return [];
+  return ['no ACS port sits above this integrated device to validate its requester ID; whether the root complex does is implementation-specific'];
+}
+
+export function keyOfFinding(f: Finding): string {
+  return `${f.kind} | ${f.victim} | ${f.path}`;
 }

@@ -5,7 +5,9 @@
  * is a checked spec plus the scenario document it came from, so what is
  * found can be written back as a scenario.
  */
+import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { selectVariants } from '../scenario/suite.ts';
 import { ScenarioError } from '../scenario/diagnostics.ts';
 import { loadScenario, type LoadedScenario, type ScenarioVariant } from '../scenario/load.ts';
 import { SourceFile } from '../scenario/source.ts';
@@ -93,4 +95,32 @@ function loadPinned(file: string, documentFor: (pins: Pins) => Record<string, un
     }
   }
   throw new HuntInputError(`${file}: this machine cannot be written as a scenario (${first!.diagnostics[0]?.message ?? first!.message}); hunt it from a scenario file instead`);
+}
+
+/** Everything needed to load an input again (in a worker thread). */
+export interface InputSpec {
+  readonly path: string;
+  /** Scenario files: `--variant` filters (values as written on the command line). */
+  readonly variants: Readonly<Record<string, string>>;
+  /** lspci dumps: what the dump cannot show, and which endpoints are hostile (null: each in turn). */
+  readonly dump: DumpOptions;
+  readonly attackers: readonly string[] | null;
+}
+
+export function loadHuntInput(spec: InputSpec): HuntInput {
+  let text: string;
+  try {
+    text = readFileSync(spec.path, 'utf8');
+  } catch (error) {
+    throw new HuntInputError(`cannot read '${spec.path}': ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  if (!isScenarioPath(spec.path)) return dumpConfigurations(spec.path, text, spec.dump, spec.attackers);
+  return scenarioConfigurations(spec.path, text, (loaded) => {
+    for (const axis of Object.keys(spec.variants)) {
+      if (!loaded.axes.some((a) => a.name === axis)) throw new HuntInputError(`--variant ${axis}: not a variant axis of ${spec.path} (axes: ${loaded.axes.map((a) => a.name).join(', ') || 'none'})`);
+    }
+    const selected = selectVariants(loaded, spec.variants);
+    if (selected.length === 0) throw new HuntInputError(`no variant of ${spec.path} matches ${Object.entries(spec.variants).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    return selected;
+  });
 }

@@ -111,7 +111,7 @@ export interface HuntTarget {
   /** Why nothing was explored, when nothing was. */
   readonly skipped: string | null;
   readonly probes: { readonly systematic: number; readonly random: number; readonly byTechnique: Readonly<Record<string, number>> };
-  /** Simulation runs, exploring and checking repros. */
+  /** Exploring runs: the batches of probes (one machine each) and the scenario's own steps. */
   readonly runs: number;
   readonly findings: readonly Finding[];
 }
@@ -124,10 +124,6 @@ export interface HuntOptions {
   readonly ownSteps: boolean;
   /** Probes per exploring run (one machine, many independent probes). */
   readonly batch: number;
-  /** Wall clock for meta figures only (the CLI passes one; simulation never reads it). */
-  readonly clock?: () => number;
-  /** Called with each finding as it is confirmed. */
-  readonly onFinding?: (finding: Finding, target: HuntTarget | null) => void;
 }
 
 export const DEFAULT_HUNT: HuntOptions = { seed: 1, budget: 200, ownSteps: true, batch: 256 };
@@ -136,7 +132,7 @@ export interface HuntResult {
   readonly schema: 'tlplab/hunt-v1';
   readonly seed: number;
   readonly budget: number;
-  readonly input: { readonly file: string; readonly kind: 'scenario' | 'lspci' };
+  readonly input: { readonly file: string; readonly kind: 'scenario' | 'lspci'; readonly assumptions: readonly string[] };
   readonly targets: readonly HuntTarget[];
   /** Wall-clock figures (never part of the deterministic output). */
   readonly meta: { readonly wallMs: number; readonly runs: number; readonly runsPerSecond: number; readonly firstFindingMs: number | null; readonly jobs: number };

@@ -19,7 +19,8 @@ import type { Repro, StepEntry } from './model.ts';
 
 export interface Reproduced {
   readonly entries: readonly StepEntry[];
-  readonly result: RunResult;
+  /** What the run showed (all its breaches and stops: the reproducer states them). */
+  readonly result: Pick<RunResult, 'breaches' | 'stopped'>;
   readonly hit: Hit;
 }
 
@@ -28,7 +29,7 @@ export function tryEntries(spec: ScenarioSpec, entries: readonly StepEntry[], ke
   count();
   const run = runSteps(spec, entries, seed);
   const hit = hitsOf(run, entries.map(() => null)).find((h) => h.key === key);
-  return hit === undefined ? null : { entries, result: run.result, hit };
+  return hit === undefined ? null : { entries, result: { breaches: run.result.breaches, stopped: run.result.stopped }, hit };
 }
 
 /** Drops steps while the breach still happens (delta debugging over chunks, then single steps). */
