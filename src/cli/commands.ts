@@ -8,6 +8,7 @@ import { runAudit } from './commands/audit.ts';
 import { runBench, type BenchFlags } from './commands/bench.ts';
 import { runGroups } from './commands/groups.ts';
 import { runHuntCommand, type HuntCommandOptions } from './commands/hunt.ts';
+import { runHardenCommand, type HardenCommandOptions } from './commands/harden.ts';
 
 export type Complete = (exitCode: Promise<number> | number) => void;
 
@@ -89,6 +90,22 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--interrupt-remapping <on|off>', 'lspci dump: whether interrupt remapping is on', { default: 'on' })
     .option('--nosid', 'lspci dump: intremap=nosid (no source-ID validation)')
     .action((input: string, options: Omit<HuntCommandOptions, 'input'>) => complete(runHuntCommand(io, { input, ...options })));
+
+  cli
+    .command('harden <input>', 'The smallest sets of configuration changes under which hunt finds no breach, ranked, with their costs; --write the hardened scenario')
+    .option('--seed <n>', 'Seed for random probes and the simulation', { default: 1 })
+    .option('--budget <n>', 'Random probes per hunt (default 50)')
+    .option('--variant <axis=value>', 'Only harden variants with this axis value (repeatable)')
+    .option('--max-changes <n>', 'Largest set of changes tried exhaustively (default 4; then a greedy search)')
+    .option('--write [path]', 'Write the hardened scenario: a .yaml file (one configuration) or a directory; default <name>-hardened.yaml beside the input, never the input')
+    .option('--json [file]', 'Print JSON (tlplab/harden-v1) instead of the listing, or also write it to a file')
+    .option('--markdown <file>', 'Also write the solutions as Markdown')
+    .option('--no-own-steps', 'Do not run the scenario\'s own attack steps as a probe')
+    .option('--attacker <bdf>', 'lspci dump: the hostile endpoint (repeatable; default: each in turn)')
+    .option('--iommu <model>', 'lspci dump: vtd | amd-vi | none', { default: 'vtd' })
+    .option('--interrupt-remapping <on|off>', 'lspci dump: whether interrupt remapping is on', { default: 'on' })
+    .option('--nosid', 'lspci dump: intremap=nosid')
+    .action((input: string, options: Omit<HardenCommandOptions, 'input'>) => complete(runHardenCommand(io, { input, ...options })));
 
   cli
     .command('bench', 'Measure speed and memory against their targets (flood vs a bare event loop, groups, in-flight memory)')

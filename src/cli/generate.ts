@@ -1,7 +1,7 @@
 /**
  * Files generated from the code, kept in the repository for users and
  * editors (`npm run schema`); test/cli/generated.test.ts fails when one is
- * stale: the scenario JSON Schema, the run and hunt output JSON Schemas,
+ * stale: the scenario JSON Schema, the run, hunt and harden output JSON Schemas,
  * and the README's reason table (from the reason registry).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runJsonSchema } from '../report/run-schema.ts';
 import { huntJsonSchema } from '../report/hunt-schema.ts';
+import { hardenJsonSchema } from '../report/harden-schema.ts';
 import { reasonTable } from '../scenario/reasons.ts';
 import { renderJsonSchema, SCHEMA_PATH } from '../scenario/write-schema.ts';
 
@@ -26,6 +27,7 @@ export function generatedFiles(read: (path: string) => string = (p) => readFileS
     [SCHEMA_PATH, renderJsonSchema()],
     ['schemas/tlplab-run-v1.schema.json', `${JSON.stringify(runJsonSchema(), null, 2)}\n`],
     ['schemas/tlplab-hunt-v1.schema.json', `${JSON.stringify(huntJsonSchema(), null, 2)}\n`],
+    ['schemas/tlplab-harden-v1.schema.json', `${JSON.stringify(hardenJsonSchema(), null, 2)}\n`],
     ['README.md', `${readme.slice(0, start + REASONS_START.length)}\n${reasonTable()}\n${readme.slice(end)}`],
   ]);
 }
