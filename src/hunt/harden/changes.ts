@@ -35,8 +35,7 @@ export interface Change {
 type Doc = Record<string, unknown>;
 type Entry = Record<string, unknown>;
 
-const FLAG_NAMES = ['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT'] as const;
-type Flag = (typeof FLAG_NAMES)[number];
+type Flag = keyof typeof Acs;
 
 /** What each ACS control costs (PCIe 6.0 §6.12.1.1), and why one would pay it. */
 const ACS_COSTS: Record<'SV' | 'TB' | 'RR' | 'CR' | 'UF', (port: string, below: string) => string> = {
