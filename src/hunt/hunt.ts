@@ -17,7 +17,7 @@ import type { GateName, ScenarioSpec, VariantAssignment } from '../scenario/mode
 import { describeAssignment } from '../scenario/variants.ts';
 import { systematicProbes } from './candidates.ts';
 import { compose, hitsOf, runSteps, type Hit } from './execute.ts';
-import type { Finding, HuntOptions, HuntTarget, Probe, StepEntry, Technique } from './model.ts';
+import { TECHNIQUES, type Finding, type HuntOptions, type HuntTarget, type Probe, type StepEntry, type Technique } from './model.ts';
 import { randomProbes } from './random.ts';
 import { checksOut, makeRepro, minimize, reproDocument, tryEntries, type Reproduced } from './repro.ts';
 import { readSurface, type Surface } from './surface.ts';
@@ -76,6 +76,8 @@ export interface Exploration {
   /** Every simulation run, minimizing and checking included (depends on how the work is split). */
   readonly allRuns: number;
   readonly raw: readonly RawFinding[];
+  /** Every breach key seen, with the probes that hit it and their techniques (confirmed or not). */
+  readonly tally: Readonly<Record<string, { readonly hits: number; readonly techniques: readonly Technique[] }>>;
 }
 
 export interface Shard {
@@ -95,8 +97,8 @@ export function exploreConfiguration(config: Configuration, options: HuntOptions
   const devices = spec.machine.functions.filter((f) => f.owner === spec.attacker).map((f) => f.id);
   const refused = evaluateGates(machine).find((g) => g.enforced && !g.passed);
   const none = { systematic: 0, random: 0, byTechnique: {} };
-  if (refused !== undefined) return { refusedBy: refused.gate, skipped: `${refused.gate} refuses ${spec.attacker}'s devices: ${refused.detail}`, devices, probes: none, runs: 0, allRuns: 0, raw: [] };
-  if (devices.length === 0) return { refusedBy: null, skipped: `${spec.attacker} controls no device`, devices, probes: none, runs: 0, allRuns: 0, raw: [] };
+  if (refused !== undefined) return { refusedBy: refused.gate, skipped: `${refused.gate} refuses ${spec.attacker}'s devices: ${refused.detail}`, devices, probes: none, runs: 0, allRuns: 0, raw: [], tally: {} };
+  if (devices.length === 0) return { refusedBy: null, skipped: `${spec.attacker} controls no device`, devices, probes: none, runs: 0, allRuns: 0, raw: [], tally: {} };
 
   const entries = ((config.document.attack as { steps?: StepEntry[] }).steps ?? []) as StepEntry[];
   const surface = readSurface(machine, entries);
@@ -109,28 +111,25 @@ export function exploreConfiguration(config: Configuration, options: HuntOptions
   let exploring = 0;
   const mine = (batch: number) => shard === null || batch % shard.count === shard.index;
 
-  const seen = new Map<string, RawFinding | null>();
+  const seen = new Set<string>();
   const raw: RawFinding[] = [];
+  const tally: Record<string, { hits: number; techniques: Technique[] }> = {};
   const note = (hits: readonly Hit[], batchIndex: number, batch: readonly StepEntry[], probeOf: (hit: Hit) => Probe | null) => {
     hits.forEach((hit, h) => {
       const probe = probeOf(hit);
       if (probe === null && batchIndex >= 0) return;
       const technique: Technique = probe?.technique ?? 'scenario';
-      const known = seen.get(hit.key);
-      if (known !== undefined) {
-        if (known !== null) {
-          known.hits++;
-          if (!known.techniques.includes(technique)) known.techniques.push(technique);
-        }
-        return;
-      }
+      const count = (tally[hit.key] ??= { hits: 0, techniques: [] });
+      count.hits++;
+      if (!count.techniques.includes(technique)) count.techniques.push(technique);
+      if (seen.has(hit.key)) return;
+      seen.add(hit.key);
       const found = confirm(spec, surface, hit.key, probe, batch, options, ledger);
       // A breach that no run on its own reproduces is not reported: every finding comes with a repro.
       const finding: RawFinding | null =
         found === null
           ? null
           : { key: hit.key, order: (batchIndex + 1) * ORDER + h, technique, label: probe?.label ?? "the scenario's own attack steps", from: probe?.from ?? hit.route[0] ?? '', found, hits: 1, techniques: [technique] };
-      seen.set(hit.key, finding);
       if (finding !== null) raw.push(finding);
     });
   };
@@ -147,31 +146,34 @@ export function exploreConfiguration(config: Configuration, options: HuntOptions
     exploring++;
     note(hitsOf(runSteps(spec, composed.entries, options.seed), composed.owners), b, composed.entries, (hit) => (hit.probe === null ? null : probes[hit.probe]!));
   });
-  return { refusedBy: null, skipped: null, devices, probes: { systematic: systematic.length + (options.ownSteps ? 1 : 0), random: random.length, byTechnique }, runs: exploring, allRuns: ledger.runs - runsBefore, raw };
+  return { refusedBy: null, skipped: null, devices, probes: { systematic: systematic.length + (options.ownSteps ? 1 : 0), random: random.length, byTechnique }, runs: exploring, allRuns: ledger.runs - runsBefore, raw, tally };
 }
 
-/** Shards of one configuration as one exploration: each breach kept where it was first found, its hits summed. */
+/** Shards of one configuration as one exploration: each breach kept where it was first found, its hits summed in shard order. */
 export function mergeExplorations(parts: readonly Exploration[]): Exploration {
   const first = parts[0]!;
   const byKey = new Map<string, RawFinding>();
+  for (const part of parts) for (const r of part.raw) if ((byKey.get(r.key)?.order ?? Infinity) > r.order) byKey.set(r.key, r);
+  // Techniques in the order one thread meets them: by the batch that first showed each.
+  const tally: Record<string, { hits: number; techniques: Technique[] }> = {};
   for (const part of parts) {
-    for (const r of part.raw) {
-      const known = byKey.get(r.key);
-      if (known === undefined) byKey.set(r.key, { ...r, techniques: [...r.techniques] });
-      else {
-        const [early, late] = known.order <= r.order ? [known, r] : [{ ...r, techniques: [...r.techniques] }, known];
-        early.hits += late.hits;
-        for (const t of late.techniques) if (!early.techniques.includes(t)) early.techniques.push(t);
-        byKey.set(r.key, early);
-      }
+    for (const [key, t] of Object.entries(part.tally)) {
+      const sum = (tally[key] ??= { hits: 0, techniques: [] });
+      sum.hits += t.hits;
+      for (const technique of t.techniques) if (!sum.techniques.includes(technique)) sum.techniques.push(technique);
     }
   }
-  return { ...first, runs: parts.reduce((n, p) => n + p.runs, 0), allRuns: parts.reduce((n, p) => n + p.allRuns, 0), raw: [...byKey.values()].sort((a, b) => a.order - b.order) };
+  return { ...first, runs: parts.reduce((n, p) => n + p.runs, 0), allRuns: parts.reduce((n, p) => n + p.allRuns, 0), raw: [...byKey.values()].sort((a, b) => a.order - b.order), tally };
 }
 
 /** Numbers the findings and writes each one's reproducer document, checked as a scenario file is. */
 export function finishConfiguration(config: Configuration, exploration: Exploration, options: HuntOptions, ledger: HuntLedger): HuntTarget {
-  const findings: Finding[] = [...exploration.raw].sort((a, b) => a.order - b.order).map((r) => finding(config, r, options, ledger));
+  // Hits and techniques counted over every probe (and shard); techniques in the catalogue's order.
+  const counted = (r: RawFinding): RawFinding => {
+    const t = exploration.tally[r.key];
+    return t === undefined ? r : { ...r, hits: t.hits, techniques: TECHNIQUES.filter((x) => t.techniques.includes(x)) };
+  };
+  const findings: Finding[] = [...exploration.raw].sort((a, b) => a.order - b.order).map((r) => finding(config, counted(r), options, ledger));
   return {
     scenario: config.scenario,
     file: config.file,
