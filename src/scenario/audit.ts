@@ -19,6 +19,7 @@ import { rangesOverlap, type AddressRange } from '../pcie/range.ts';
 import type { PciFunction as TopologyFunction } from '../policy/pci-topology.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import { HOST, type DomainSpec, type FunctionSpec, type MachineSpec, type ScenarioSpec, type StepSpec } from './model.ts';
+import { DEFAULT_FUNCTION_HOST, DEFAULT_HOST, DEFAULT_KERNEL_HOST } from './model-ownership.ts';
 import { runVariant } from './runner.ts';
 import { unexpectedVariant } from './load.ts';
 
@@ -116,6 +117,7 @@ function auditSpec(
     msix: null,
     ats: false,
     barRegions: [],
+    ...DEFAULT_FUNCTION_HOST,
   }));
   const domains: DomainSpec[] = devices.map((id) => ({
     name: `dom ${id}`,
@@ -161,12 +163,13 @@ function auditSpec(
       },
       msiController: 'x86',
       msiDoorbell: null,
-      kernel: { acsOverride: [], unsafeInterrupts: false, vfioViability: 'enforced', groups: 'classic' },
+      kernel: { acsOverride: [], unsafeInterrupts: false, vfioViability: 'enforced', groups: 'classic', ...DEFAULT_KERNEL_HOST },
       fabric: { ...config, memory: memory.map(({ name, base, size }) => ({ name, base, size })) },
       timing: { arbitration: 'fifo', jitterNs: 0 },
       functions,
       memory,
       irtes: [],
+      ...DEFAULT_HOST,
     },
     domains,
     attacker: `dev ${attacker}`,

@@ -149,5 +149,21 @@ export function describeStep(step: StepSpec): string {
       return `${step.by} stores ${hex(step.value)} at ${target(step.target)} (MMIO)`;
     case 'wait':
       return `wait ${step.duration}ns`;
+    case 'assign':
+      return `host assigns ${step.device} to ${step.to}${step.domain === null ? '' : ` (domain ${step.domain})`}`;
+    case 'release':
+      return `host takes ${step.device} back${step.domain === null ? '' : ` (domain ${step.domain})`}`;
+    case 'reset':
+      return `host resets ${step.device} (${step.reset === 'none' ? 'no reset method' : step.reset === 'flr' ? 'function level reset' : 'secondary bus reset'})`;
+    case 'reassign-memory':
+      return `memory ${step.region} passes to ${step.to}`;
+    case 'free':
+      return `memory ${step.region} is freed to the host's allocator`;
+    case 'hot-plug':
+      return `${step.device} is plugged in`;
+    case 'hot-unplug':
+      return `${step.device} is removed`;
+    case 'boot':
+      return step.phase === 'exit-boot-services' ? 'firmware calls ExitBootServices' : 'the OS initialises its IOMMU driver';
   }
 }

@@ -9,6 +9,7 @@ import { formatRange, rangesOverlap } from '../pcie/range.ts';
 import { enumerate, type Enumeration } from '../fabric/enumerate.ts';
 import { DEFAULT_FABRIC, TopologyError, isDownstreamPortKind, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
 import type { Checker } from './checker.ts';
+import { normalizeHostMachine, type FunctionBase } from './normalize-ownership.ts';
 import { HOST, type FunctionSpec, type IommuSpec, type IrteSpec, type MachineSpec, type MemorySpec } from './model.ts';
 import type { AcsEntry, BarEntry, DeviceEntry, FunctionEntry, IrteEntry, ScenarioFile } from './schema.ts';
 import type { Path } from './source.ts';
@@ -32,7 +33,7 @@ export interface MachineResult {
 export function normalizeMachine(entry: MachineEntry, check: Checker): MachineResult {
   const base: Path = ['machine'];
   const functions: FunctionConfig[] = [];
-  const specs: FunctionSpec[] = [];
+  const specs: FunctionBase[] = [];
   const functionPaths = new Map<string, Path>();
   const devicePaths = new Map<string, Path>();
   const principals = new Set<string>([HOST]);
@@ -79,6 +80,7 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const iommu = normalizeIommu(entry, arm, check);
   const kernel = normalizeKernel(entry, check);
   const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], iommu.irTableSize, check, principals));
+  const host = normalizeHostMachine(entry, specs, functions, memory, iommu.model, check);
   const doorbell = entry['msi-doorbell'];
   if (doorbell !== undefined && !arm) check.error([...base, 'msi-doorbell'], `'msi-doorbell' places an ARM MSI doorbell; this machine's msi-controller is x86`, 'misplaced-key', true);
   return {
@@ -88,15 +90,16 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
       msiController: entry['msi-controller'] ?? 'x86',
       msiDoorbell:
         doorbell === undefined ? null : { at: check.quantity(doorbell.at, [...base, 'msi-doorbell', 'at'], 'doorbell address'), beforeIommu: toggle(doorbell['before-iommu'], false) },
-      kernel,
+      kernel: { ...kernel, ...host.kernel },
       fabric,
       timing: {
         arbitration: entry.fabric?.arbitration ?? 'fifo',
         jitterNs: entry.fabric?.jitter === undefined ? 0 : check.duration(entry.fabric.jitter, [...base, 'fabric', 'jitter'], 'link jitter'),
       },
-      functions: specs,
+      functions: host.functions,
       memory,
       irtes,
+      ...host.host,
     },
     enumeration,
     functionPaths,
@@ -181,7 +184,7 @@ function barOf(entry: BarEntry, path: Path, check: Checker): BarConfig {
   };
 }
 
-function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: string | undefined, path: Path, check: Checker, principals: Set<string>): FunctionSpec {
+function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: string | undefined, path: Path, check: Checker, principals: Set<string>): FunctionBase {
   const bars = fn.bars ?? [];
   // Malformed sizes are reported by barOf; checks that need them are skipped (undefined).
   const barSize = (i: number): number | undefined => {
@@ -306,7 +309,7 @@ function normalizeIommu(entry: MachineEntry, arm: boolean, check: Checker): Iomm
   };
 }
 
-function normalizeKernel(entry: MachineEntry, check: Checker): MachineSpec['kernel'] {
+function normalizeKernel(entry: MachineEntry, check: Checker): Omit<MachineSpec['kernel'], 'defaultDomain' | 'swiotlb'> {
   const kernel = entry.kernel ?? {};
   const overrides = kernel['acs-override'] ?? [];
   overrides.forEach((option, i) => {

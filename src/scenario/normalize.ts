@@ -14,10 +14,13 @@ export function normalizeScenario(file: string, data: unknown, locate: Locate): 
   if (!parsed.success) return { ok: false, diagnostics: zodDiagnostics(ScenarioSchema, parsed.error.issues, data, locate) };
   const entry = parsed.data;
   const check = new Checker(locate);
-  const { machine, principals } = normalizeMachine(entry.machine, check);
+  const { machine, principals: owners } = normalizeMachine(entry.machine, check);
   const multifunction = new Map(entry.machine.devices.filter((d) => d.functions).map((d) => [d.id, d.functions!.map((f) => f.id)]));
   const barCounts = new Map(machine.fabric.functions.map((f) => [f.id, f.bars?.length ?? 0]));
-  const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts };
+  // A principal may first appear as the one a device or region is handed to.
+  const principals = new Set([...owners, ...entry.attack.steps.flatMap((s) => [s.assign?.to, s['reassign-memory']?.to].filter((p): p is string => p !== undefined))]);
+  const topology = new Map(machine.fabric.functions.map((f) => [f.id, { parent: f.parent ?? null, kind: f.kind }]));
+  const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts, topology };
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);
   if (check.failed) return { ok: false, diagnostics: check.diagnostics };
