@@ -48,6 +48,12 @@ export class DeviceControl {
     return this.of(id).programmer;
   }
 
+  /** The last principal that programmed the function (its programmer, or the one a reset wiped out). */
+  lastProgrammer(id: string): Principal | null {
+    const c = this.of(id);
+    return c.programmer ?? c.last;
+  }
+
   /** The attempt a quiet device refuses, or null when it issues. */
   refusal(id: string): Refusal | null {
     const c = this.of(id);

@@ -9,6 +9,7 @@ import type { Effect, Ending } from '../fabric/ending.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
+import type { HostAction } from './machine-host.ts';
 import type { StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
 import { runVariant } from './runner.ts';
@@ -19,6 +20,8 @@ export interface StepExplanation {
   readonly tlps: readonly TlpStory[];
   /** The host's refusal of the step (VFIO, xen-pciback), when it never became a TLP. */
   readonly refused: Ending | null;
+  /** What the host did for a host step, each part with its source. */
+  readonly actions: readonly HostAction[];
 }
 
 export interface Explanation {
@@ -27,8 +30,11 @@ export interface Explanation {
   readonly summary: string;
   readonly result: RunResult;
   readonly gates: readonly GateResult[];
+  /** Steps in the order they ran (time, then file order). */
   readonly steps: readonly StepExplanation[];
   readonly bdfs: ReadonlyMap<string, string>;
+  /** What the host set up before any step (ACS it enabled, the IOMMU it forced on, Thunderbolt's DMA protection). */
+  readonly setup: readonly HostAction[];
 }
 
 export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant, seed: number): Explanation {
@@ -42,13 +48,15 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     completionsOf.set(tlp.request.id, list);
   }
   const endingOf = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
-  const steps = run.steps.map((record) => ({
+  const ordered = [...run.steps].sort((a, b) => a.step.at - b.step.at || a.step.index - b.step.index);
+  const steps = ordered.map((record) => ({
     step: record.step,
     tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
     refused: record.refused,
+    actions: record.actions,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
-  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs };
+  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs, setup: run.machine.host.setup };
 }
 
 export interface WhatIf {

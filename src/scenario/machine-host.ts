@@ -6,6 +6,7 @@
  * its scratch pages, swiotlb bounce slots, and the boot phases of DMA
  * protection. Ownership steps (ownership-steps.ts) act through it.
  */
+import { Acs } from '../pcie/acs.ts';
 import { dmaAliases } from '../fabric/aliases.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { Iommu } from '../iommu/iommu.ts';
@@ -53,8 +54,10 @@ export class HostRuntime {
   private nextBounce = 0;
   /** Bounce slots by "domain@iova": the grant each one holds (its whole pages), ended whole at unmap. */
   readonly bounced = new Map<string, { readonly iova: number; readonly size: number }>();
+  /** What the host did while the machine was built (before any step): ACS it set, the IOMMU it forced on. */
+  readonly setup: HostAction[] = [];
   /** Actions of the step being performed, for its record (explain). */
-  actions: HostAction[] = [];
+  actions: HostAction[] = this.setup;
   currentStep = -1;
 
   constructor(private readonly m: HostParts) {
@@ -81,13 +84,29 @@ export class HostRuntime {
     if (this.m.trace.enabled) this.m.trace.emit({ type: 'host.action', step: this.currentStep, device, action, rule });
   }
 
+  /**
+   * pci_std_enable_acs: "Enable Translation Blocking for external devices
+   * and noats" — Linux sets ACS TB on an external-facing or untrusted port
+   * whose ACS capability implements it, on top of what the scenario lists.
+   */
+  translationBlocking(): void {
+    for (const f of this.m.spec.machine.functions) {
+      const fn = this.m.fabric.functions.get(f.id);
+      if (fn === undefined || fn.acs === null || !(f.externalFacing || f.untrusted) || (fn.acs.cap & Acs.TB) === 0 || (fn.acs.ctl & Acs.TB) !== 0) continue;
+      fn.acs.ctl |= Acs.TB;
+      this.act(f.id, `ACS Translation Blocking enabled on ${f.externalFacing ? 'the external-facing' : 'an untrusted'} port ${f.id}`, 'Linux drivers/pci/pci.c pci_std_enable_acs (dev->external_facing || dev->untrusted)');
+    }
+  }
+
   /** The IOMMU's state at the start: the firmware's when the scenario boots, the OS's otherwise. */
   initialTranslation(): void {
     const iommu = this.m.iommu;
     if (iommu === null) return;
     if (this.booting) iommu.translation = this.m.spec.machine.firmware.dmaProtection === 'off' ? 'off' : 'firmware';
     else iommu.translation = this.osTranslation ? 'os' : 'off';
-    if (this.forcedOn && !this.booting) this.act(null, 'Intel-IOMMU force enabled due to platform opt in', 'Linux drivers/iommu/intel/iommu.c platform_optin_force_iommu (DMAR DMA_CTRL_PLATFORM_OPT_IN_FLAG and an external-facing port)');
+    if (this.booting) return;
+    if (this.forcedOn) this.act(null, 'Intel-IOMMU force enabled due to platform opt in', 'Linux drivers/iommu/intel/iommu.c platform_optin_force_iommu (DMAR DMA_CTRL_PLATFORM_OPT_IN_FLAG and an external-facing port)');
+    this.thunderboltFact();
   }
 
   /** Sets up every declared domain with the devices present at the start. */

@@ -106,6 +106,7 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
   // Devices absent at the start (present: false) wait for a hot-plug step with their link down.
   for (const f of m.functions) if (!f.present && !fabric.linkDown(f.id)) fabric.setLink(f.id, false);
   const host = new HostRuntime({ spec, fabric, iommu, grants, ownership, trace, hpa });
+  host.translationBlocking();
   host.setUpDomains();
   host.initialTranslation();
 

@@ -16,6 +16,7 @@
  * Every change lands at the step's instant; host steps run before the
  * traffic of that nanosecond.
  */
+import { formatDuration } from '../sim/time.ts';
 import { HOST_REASONS as R } from '../policy/reasons.ts';
 import { reservedForUser } from '../policy/reserved-regions.ts';
 import { needsBounce } from '../policy/untrusted.ts';
@@ -35,7 +36,7 @@ export function performOwnershipStep(machine: Machine, record: StepRecord, step:
     case 'release':
       return release(machine, step);
     case 'reset':
-      return reset(machine, step.device, step.reset, 'pci_reset_function: pci_dev_save_and_disable, reset, pci_dev_restore (Linux drivers/pci/pci.c)');
+      return reset(machine, step.device, step.reset);
     case 'reassign-memory':
       machine.ownership.reassignMemory(step.region, step.to, machine.kernel.now);
       return machine.host.act(null, `memory ${step.region} now belongs to ${step.to}`, 'DESIGN.md §3: ownership at the instant an effect lands');
@@ -110,9 +111,9 @@ function release(machine: Machine, step: Extract<OwnershipStep, { kind: 'release
   machine.ownership.assignFunction(fn, HOST, kernel.now);
 }
 
-/** pci_reset_function on one function, or a secondary bus reset of everything below its parent bridge. */
-function reset(machine: Machine, fn: string, kind: ResetKind, rule: string): void {
-  machine.host.act(fn, kind === 'none' ? 'pci_reset_function: no reset method (-ENOTTY), nothing is reset' : `${kind === 'flr' ? 'function level reset' : 'secondary bus reset'}: ${rule}`, 'Linux drivers/pci/pci.c pci_reset_function, __pci_reset_function_locked');
+/** pci_reset_function (save and disable, reset, restore) on one function, or a secondary bus reset below its parent bridge. */
+function reset(machine: Machine, fn: string, kind: ResetKind): void {
+  if (kind === 'none') machine.host.act(fn, 'pci_reset_function: no reset method (-ENOTTY), nothing is reset', 'Linux drivers/pci/pci.c pci_reset_function (pci_reset_supported)');
   resetFunctions(machine, [fn], kind);
 }
 
@@ -126,13 +127,16 @@ function reset(machine: Machine, fn: string, kind: ResetKind, rule: string): voi
 function resetFunctions(machine: Machine, fns: readonly string[], kind: ResetKind): void {
   if (kind === 'none') return;
   const targets = kind === 'bus' ? belowParent(machine, fns[0]!) : fns;
-  const rule = kind === 'flr' ? 'PCIe 6.0 §6.6.2 (FLR); Linux pcie_flr' : 'PCIe 6.0 §6.6.1 (hot reset); Linux pci_parent_bus_reset';
+  const rule = kind === 'flr' ? 'PCIe 6.0 §6.6.2 (FLR); Linux pcie_flr via pci_reset_function' : 'PCIe 6.0 §6.6.1 (hot reset); Linux pci_parent_bus_reset via pci_reset_function';
+  const when = formatDuration(machine.kernel.now);
   for (const fn of targets) {
-    machine.control.reset(fn, machine.kernel.now, rule);
+    const programmer = machine.control.lastProgrammer(fn);
+    const what = kind === 'flr' ? 'a function level reset' : 'a secondary bus reset';
+    machine.control.reset(fn, machine.kernel.now, `${fn} went through ${what} at ${when}: nothing ${programmer ?? 'anyone'} programmed into it survives (${rule})`);
     machine.fabric.resetFunction(fn);
     machine.iommu?.atc.reset(fn);
   }
-  machine.host.act(fns[0]!, `${targets.join(', ')} reset (${kind}): DMA programming, ATC and outstanding requests cleared`, rule);
+  machine.host.act(fns[0]!, `${targets.join(', ')} reset (${kind}): DMA programming, ATC and outstanding requests cleared; config state saved before and restored after`, rule);
 }
 
 function belowParent(machine: Machine, fn: string): string[] {
@@ -205,7 +209,8 @@ function interrupts(machine: Machine, fn: string, what: 'release' | 'program', c
   if (what === 'release') {
     const gone = setup.release(fn, clear);
     if (gone.length > 0) {
-      machine.host.act(fn, clear ? `MSI disabled; ${gone.length} vector(s) and remapping entries freed` : `MSI disabled; ${gone.length} remapping entr(ies) left in the table, still the old owner's (XSA-36)`, clear ? 'Linux pci_free_irq_vectors (free_irte: clear_entries); Xen pirq unmapping' : 'Xen before XSA-36: "old entries are not always cleared"');
+      const how = machine.host.linux ? 'Linux pci_free_irq_vectors (intel free_irte: clear_entries; amd free_irte)' : 'Xen pci_release_devices → arch_pci_clean_pirqs (the guest\'s pirqs unmapped, their remapping entries cleared)';
+      machine.host.act(fn, clear ? `MSI disabled; ${gone.length} vector(s) and remapping entries freed` : `MSI disabled; ${gone.length} remapping entr(ies) left in the table, still the old owner's (XSA-36)`, clear ? how : 'Xen before XSA-36: "old entries are not always cleared"');
     }
     return;
   }

@@ -54,6 +54,7 @@ export function scheduleSteps(machine: Machine): StepRecord[] {
       } finally {
         machine.fabric.currentStep = -1;
         machine.host.currentStep = -1;
+        machine.host.actions = [];
         record.performed = true;
       }
     },
