@@ -8,12 +8,13 @@
  */
 import type { FunctionConfig } from '../fabric/topology.ts';
 import type { DeviceClass } from '../policy/reserved-regions.ts';
-import { untrustedFunctions } from '../policy/untrusted.ts';
+import { needsBounce, untrustedFunctions } from '../policy/untrusted.ts';
 import type { Checker } from './checker.ts';
-import { HOST, type FunctionSpec, type MemorySpec } from './model.ts';
+import { HOST, type DomainSpec, type FunctionSpec, type MachineSpec, type MemorySpec, type StepSpec } from './model.ts';
 import { DEFAULT_HOST, DEFAULT_KERNEL_HOST, type FunctionHostSpec, type HostSpec, type KernelHostSpec, type OwnershipStep, type ReservedSpec, type ResetKind } from './model-ownership.ts';
 import type { ScenarioFile, StepEntry } from './schema.ts';
 import type { Path } from './source.ts';
+import { formatDuration } from '../sim/time.ts';
 import { toggle } from './units.ts';
 
 type MachineEntry = ScenarioFile['machine'];
@@ -35,7 +36,7 @@ export function normalizeHostMachine(entry: MachineEntry, specs: readonly Functi
   entry.devices.forEach((device, i) => {
     const path: Path = ['machine', 'devices', i];
     if (device['external-facing'] !== undefined && device.type !== 'root-port') {
-      check.error([...path, 'external-facing'], `only a root port is marked external-facing (Linux pci_acpi_set_external_facing reads ExternalFacingPort on root ports), not a ${device.type}`, 'external-facing-not-root-port', true);
+      check.error([...path, 'external-facing'], `only a root port is marked external-facing (Linux pci_acpi_set_external_facing reads ExternalFacingPort on root ports), not ${/^[aeiou]/.test(device.type) ? 'an' : 'a'} ${device.type}: mark the root port above it`, 'external-facing-not-root-port', true);
     }
     const parentType = entry.devices.find((d) => d.id === device.parent)?.type;
     if (device.present === false && (parentType === undefined || !HOT_PLUG_PARENTS.includes(parentType))) {
@@ -185,13 +186,13 @@ export function checkOwnershipTimeline(steps: readonly OwnershipStep[], ctx: Own
   const present = new Map([...ctx.functions].map(([id, f]) => [id, f.present]));
   const phases: string[] = [];
   const ordered = [...steps].sort((a, b) => a.at - b.at || a.index - b.index);
-  const at = (ns: number) => (ns % 1000 === 0 ? `${ns / 1000}us` : `${ns}ns`);
+  const at = formatDuration;
   for (const s of ordered) {
     const path = stepPath(s.index);
     switch (s.kind) {
       case 'assign': {
         const owner = owners.get(s.device);
-        if (owner === s.to) check.error([...path, 'assign', 'to'], `'${s.device}' already belongs to ${s.to} at ${at(s.at)}`, 'already-owned');
+        if (owner === s.to) check.error([...path, 'assign', 'to'], `'${s.device}' already belongs to ${s.to} at ${at(s.at)}: assign hands a device to a new holder`, 'already-owned');
         else if (owner !== undefined && owner !== HOST) check.error([...path, 'assign', 'device'], `'${s.device}' belongs to ${owner} at ${at(s.at)}: release it to the host before assigning it to ${s.to}`, 'not-released');
         owners.set(s.device, s.to);
         break;
@@ -211,21 +212,46 @@ export function checkOwnershipTimeline(steps: readonly OwnershipStep[], ctx: Own
       case 'hot-plug':
       case 'hot-unplug': {
         const up = s.kind === 'hot-plug';
-        if (present.get(s.functions[0]!) === up) check.error([...path, s.kind, 'device'], `'${s.device}' is already ${up ? 'present' : 'absent'} at ${at(s.at)}${up ? '' : ' (mark it present: false to start unplugged)'}`, 'bad-hot-plug');
+        if (present.get(s.functions[0]!) === up) check.error([...path, s.kind, 'device'], `'${s.device}' is already ${up ? 'present' : 'absent'} at ${at(s.at)}${up ? ' (mark it present: false to start unplugged)' : ''}`, 'bad-hot-plug');
         for (const fn of s.functions) present.set(fn, up);
         break;
       }
       case 'boot': {
-        const wanted = phases.length === 0 ? 'exit-boot-services' : phases.length === 1 ? 'iommu-init' : null;
-        if (wanted !== s.phase) {
-          const why = wanted === null ? 'both boot phases have already begun' : `the next boot phase is ${wanted}`;
-          check.error([...path, 'boot'], `boot: ${s.phase} at ${at(s.at)} is out of order: ${why} (firmware → exit-boot-services → iommu-init)`, 'boot-order');
-        }
+        const order = 'the firmware runs, exits boot services, then the OS initialises its IOMMU';
+        if (phases.includes(s.phase)) check.error([...path, 'boot'], `boot: ${s.phase} at ${at(s.at)} happens a second time: ${order}, once each`, 'boot-order');
+        else if (s.phase === 'iommu-init' && !phases.includes('exit-boot-services')) check.error([...path, 'boot'], `boot: iommu-init at ${at(s.at)} comes before any boot: exit-boot-services: ${order} (add the exit-boot-services step earlier)`, 'boot-order');
+        else if (s.phase === 'exit-boot-services' && phases.includes('iommu-init')) check.error([...path, 'boot'], `boot: exit-boot-services at ${at(s.at)} comes after iommu-init: ${order}`, 'boot-order');
         phases.push(s.phase);
         break;
       }
       case 'reset':
         break;
     }
+  }
+}
+
+/**
+ * Linux's untrusted-device rules a file can contradict: an untrusted
+ * device in an identity domain (iommu_get_default_domain_type refuses:
+ * "Device is not trusted, but driver is overriding group … refusing to
+ * probe"), and an unaligned buffer mapped for one with no swiotlb pool to
+ * bounce through (iommu_dma_map_swiotlb: "DMA bounce buffers are inactive").
+ */
+export function checkUntrustedUse(domains: readonly DomainSpec[], steps: readonly StepSpec[], machine: MachineSpec, check: Checker): void {
+  if (machine.host !== 'linux') return;
+  const untrusted = new Set(machine.functions.filter((f) => f.untrusted).map((f) => f.id));
+  for (const d of domains) {
+    const bad = d.devices.filter((id) => untrusted.has(id));
+    if (d.mode === 'identity' && bad.length > 0) {
+      check.error(['domains', d.name, 'mode'], `${bad.join(', ')} sits below an external-facing port, so Linux treats it as untrusted and refuses it an identity domain (iommu_get_default_domain_type): use mode: paging`, 'untrusted-identity');
+    }
+  }
+  if (machine.kernel.swiotlb !== null) return;
+  for (const s of steps) {
+    if (s.kind !== 'map') continue;
+    const domain = domains.find((d) => d.name === s.domain);
+    const hpa = 'region' in s.mapping.to ? (machine.memory.find((m) => m.name === (s.mapping.to as { region: string }).region)?.base ?? 0) : s.mapping.to.address;
+    if (domain === undefined || !domain.devices.some((id) => needsBounce(untrusted.has(id), hpa, s.mapping.size))) continue;
+    check.error(['attack', 'steps', s.index, 'map'], `this buffer is not page-aligned and ${domain.name} holds an untrusted device, so Linux bounces it through swiotlb (dev_use_swiotlb): name the bounce pool's memory region with machine.kernel.swiotlb`, 'no-swiotlb');
   }
 }

@@ -4,6 +4,7 @@ import type { Diagnostic } from './diagnostics.ts';
 import type { ScenarioSpec } from './model.ts';
 import { normalizeDomains, normalizeSteps } from './normalize-attack.ts';
 import { normalizeMachine } from './normalize-machine.ts';
+import { checkUntrustedUse } from './normalize-ownership.ts';
 import { ScenarioSchema, type ScenarioFile } from './schema.ts';
 import { zodDiagnostics, type Locate } from './validate.ts';
 
@@ -23,6 +24,7 @@ export function normalizeScenario(file: string, data: unknown, locate: Locate): 
   const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts, topology };
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);
+  if (!check.failed) checkUntrustedUse(domains, steps, machine, check);
   if (check.failed) return { ok: false, diagnostics: check.diagnostics };
   return {
     ok: true,
