@@ -174,9 +174,13 @@ export class Ownership implements Attribution {
       if (piece === undefined) return spans.push({ base: b, length: l, kind: 'unclaimed', region: null, sub: null, owner: null });
       const owner = piece.owners.at(time);
       if (this.sinks.size === 0) return spans.push({ base: b, length: l, kind: 'memory', region: piece.name, sub: null, owner });
-      this.sinks.pieces(b, l, (sb, sl, sink) =>
-        spans.push(sink !== undefined && sink.from <= time ? { base: sb, length: sl, kind: 'memory', region: piece.name, sub: SCRATCH_SUB, owner: null } : { base: sb, length: sl, kind: 'memory', region: piece.name, sub: null, owner }),
-      );
+      this.sinks.pieces(b, l, (sb, sl, sink) => {
+        const active = sink !== undefined && sink.from <= time;
+        const last = spans[spans.length - 1];
+        // A sink not yet set aside cuts nothing: the stretch stays one span with the region's owner.
+        if (!active && last !== undefined && last.region === piece.name && last.sub === null && last.base + last.length === sb) spans[spans.length - 1] = { ...last, length: last.length + sl };
+        else spans.push(active ? { base: sb, length: sl, kind: 'memory', region: piece.name, sub: SCRATCH_SUB, owner: null } : { base: sb, length: sl, kind: 'memory', region: piece.name, sub: null, owner });
+      });
     });
     return spans;
   }
