@@ -11,7 +11,8 @@ import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
 import type { StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
-import { runVariant } from './runner.ts';
+import { effectsOf, runVariant } from './runner.ts';
+import { judge } from '../policy/verdict.ts';
 import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
 
 export interface StepExplanation {
@@ -65,6 +66,10 @@ export interface SendResult {
   readonly interrupt?: { readonly vector: number; readonly destination: number; readonly irte: number | null };
   readonly target: string | null;
   readonly gates: readonly GateResult[];
+  /** The TLP judged as a run judges its steps, with the owner of `from` as the attacker (DESIGN.md §3). */
+  readonly verdict: 'breached' | 'isolated';
+  readonly attacker: string;
+  readonly breaches: readonly { readonly kind: string; readonly victim: string; readonly detail: string }[];
 }
 
 export class WhatIfError extends Error {
@@ -86,6 +91,8 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
       throw new WhatIfError(`--as: ${(error as Error).message}`);
     }
   }
+  const ended: Tlp[] = [];
+  machine.fabric.onEnd((t) => ended.push(t));
   const tlp = machine.fabric.issue(fn, {
     type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
     address: whatIf.address,
@@ -95,6 +102,8 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
     ...(forged === undefined ? {} : { requesterId: forged }),
   });
   machine.kernel.run();
+  const attacker = machine.ownership.ownerOfFunction(whatIf.from) ?? 'host';
+  const judgement = judge(attacker, effectsOf(machine, ended, []), machine.ownership, machine.grants);
   const story = tlpStory(machine.trace.records, tlp.id);
   const delivery = tlp.target !== null && (tlp.target as { kind?: string }).kind === 'interrupt' ? (tlp.target as InterruptDelivery) : null;
   return {
@@ -106,6 +115,9 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
     ...(delivery === null ? {} : { interrupt: { vector: delivery.vector, destination: delivery.destination, irte: delivery.irte } }),
     target: story.target,
     gates: evaluateGates(machine),
+    verdict: judgement.verdict,
+    attacker,
+    breaches: judgement.breaches.map((b) => ({ kind: b.kind, victim: b.victim, detail: b.detail })),
   };
 }
 

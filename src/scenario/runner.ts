@@ -55,7 +55,7 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
 }
 
 /** Turns ended TLPs into the effects the verdict engine judges. */
-function effectsOf(machine: Machine, ended: readonly Tlp[], records: readonly StepRecord[]): Effect[] {
+export function effectsOf(machine: Machine, ended: readonly Tlp[], records: readonly StepRecord[]): Effect[] {
   const evidence = evidenceIndex(machine.trace.records);
   const configBy = new Map<number, StepRecord>();
   for (const record of records) if (record.step.kind === 'config-write') for (const tlp of record.tlps) configBy.set(tlp.id, record);

@@ -4,6 +4,7 @@ import Table from 'cli-table3';
 import { auditLspci, type AuditFinding, type AuditReport } from '../../scenario/audit.ts';
 import { ExitCode, UsageError } from '../exit.ts';
 import type { Io } from '../io.ts';
+import { jsonTarget } from './explain.ts';
 
 export interface AuditCommandOptions {
   readonly path: string;
@@ -11,6 +12,7 @@ export interface AuditCommandOptions {
   readonly interruptRemapping?: unknown;
   readonly nosid?: boolean;
   readonly json?: boolean;
+  readonly jsonFile?: unknown;
 }
 
 export function runAudit(io: Io, options: AuditCommandOptions): number {
@@ -18,6 +20,7 @@ export function runAudit(io: Io, options: AuditCommandOptions): number {
   if (iommu !== 'vtd' && iommu !== 'amd-vi' && iommu !== 'none') throw new UsageError(`--iommu must be vtd, amd-vi or none, got '${iommu}'`);
   const ir = String(options.interruptRemapping ?? 'on');
   if (ir !== 'on' && ir !== 'off') throw new UsageError(`--interrupt-remapping must be on or off, got '${ir}'`);
+  const json = jsonTarget(io, options, [options.path]);
   let text: string;
   try {
     text = readFileSync(options.path, 'utf8');
@@ -31,8 +34,8 @@ export function runAudit(io: Io, options: AuditCommandOptions): number {
     if (error instanceof Error && (error as { userFacing?: boolean }).userFacing) throw new UsageError(`${options.path}:${error.message.replace(/^line (\d+): /, '$1: ')}`);
     throw error;
   }
-  if (options.json) {
-    io.out(`${JSON.stringify(report, null, 2)}\n`);
+  if (json) {
+    json(report);
     return ExitCode.ok;
   }
   io.out(render(report, io.color));

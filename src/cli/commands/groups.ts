@@ -16,11 +16,13 @@ import { scenarioTopology } from '../../scenario/group-input.ts';
 import { ExitCode, UsageError } from '../exit.ts';
 import { variantFilter } from '../options.ts';
 import type { Io } from '../io.ts';
+import { jsonTarget } from './explain.ts';
 
 export interface GroupsOptions {
   readonly path: string;
   readonly algorithm?: unknown;
   readonly json?: boolean;
+  readonly jsonFile?: unknown;
   readonly compare?: unknown;
   readonly acsOverride?: unknown;
   readonly variant?: unknown;
@@ -54,13 +56,14 @@ const partitionOf = (r: GroupResult) => r.groups.map((g) => [...g.devices]);
 export function runGroups(io: Io, options: GroupsOptions): number {
   const algorithm = String(options.algorithm ?? 'classic');
   if (!(ALGORITHMS as readonly string[]).includes(algorithm)) throw new UsageError(`--algorithm must be classic, per-bus or both, got '${algorithm}'`);
+  const json = jsonTarget(io, options, [options.path, ...(options.compare === undefined ? [] : [String(options.compare)])]);
   let topology;
   let acsOverride = options.acsOverride === undefined ? undefined : String(options.acsOverride);
   if (/\.ya?ml$/i.test(options.path)) {
     const scenario = scenarioTopology(options.path, variantFilter(options.variant));
     topology = scenario.topology;
     acsOverride ??= scenario.acsOverride || undefined;
-    if (!options.json) io.out(`# ${options.path}, variant ${scenario.variant}`);
+    if (!json) io.out(`# ${options.path}, variant ${scenario.variant}`);
   } else {
     const text = readInput(options.path, 'lspci dump');
     topology = inFile(options.path, () => topologyFromLspci(parseLspci(text))).topology;
@@ -80,22 +83,16 @@ export function runGroups(io: Io, options: GroupsOptions): number {
     comparisons = results.map((r) => ({ algorithm: r.algorithm, diff: diffPartitions(partitionOf(r), listingPartition(listing)) }));
   }
 
-  if (options.json) {
+  if (json) {
     const [first] = results;
-    io.out(
-      JSON.stringify(
-        {
-          schema: 'tlplab/groups-v1',
-          algorithm,
-          groups: first!.groups,
-          unknown: first!.unknown,
-          ...(results.length === 2 ? { perBus: { groups: results[1]!.groups, unknown: results[1]!.unknown }, diff: algorithmDiff } : {}),
-          ...(comparisons.length > 0 ? { compare: comparisons } : {}),
-        },
-        null,
-        2,
-      ),
-    );
+    json({
+      schema: 'tlplab/groups-v1',
+      algorithm,
+      groups: first!.groups,
+      unknown: first!.unknown,
+      ...(results.length === 2 ? { perBus: { groups: results[1]!.groups, unknown: results[1]!.unknown }, diff: algorithmDiff } : {}),
+      ...(comparisons.length > 0 ? { compare: comparisons } : {}),
+    });
   } else {
     for (const result of results) printResult(io, result);
     if (algorithmDiff) printAlgorithmDiff(io, algorithmDiff);

@@ -1,0 +1,45 @@
+/**
+ * Argument spellings cac cannot tell apart, settled before it parses.
+ *
+ * `--json` never takes a separate value: `tlplab run --json my.yaml` runs
+ * my.yaml and prints JSON (an optional value would swallow the scenario and
+ * the JSON would overwrite it — issue 18). A file is named with `--json=FILE`
+ * or `--json-file FILE`; the old `--json FILE` keeps working only where it
+ * cannot be a scenario: FILE ends in `.json`.
+ *
+ * `--color` / `--no-color` are read here so that "neither" stays distinct
+ * from both (cac defaults a negatable flag to true).
+ */
+export interface ParsedArgv {
+  readonly argv: string[];
+  /** --color (true), --no-color (false), or neither. */
+  readonly color: boolean | undefined;
+}
+
+export function preprocessArgv(input: readonly string[]): ParsedArgv {
+  const argv: string[] = [];
+  let color: boolean | undefined;
+  for (let i = 0; i < input.length; i++) {
+    const arg = input[i]!;
+    if (arg === '--') {
+      argv.push(...input.slice(i));
+      break;
+    }
+    if (arg === '--color' || arg === '--no-color') {
+      color = arg === '--color';
+      continue;
+    }
+    if (arg.startsWith('--json=')) {
+      argv.push('--json-file', arg.slice('--json='.length));
+      continue;
+    }
+    const next = input[i + 1];
+    if (arg === '--json' && next !== undefined && !next.startsWith('-') && /\.json$/i.test(next)) {
+      argv.push('--json-file', next);
+      i++;
+      continue;
+    }
+    argv.push(arg);
+  }
+  return { argv, color };
+}
