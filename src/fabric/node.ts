@@ -49,7 +49,7 @@ export abstract class Node implements EventHandler<Tlp> {
 
   handle(tlp: Tlp): void {
     if (++tlp.hops > this.core.maxHops) {
-      this.core.end(tlp, 'unsupported-request', 'routing-loop', this, `more than ${this.core.maxHops} hops: the topology routes this TLP in a loop`);
+      this.core.end(tlp, 'unsupported-request', 'route.loop', this, `more than ${this.core.maxHops} hops: the topology routes this TLP in a loop`);
       return;
     }
     this.receive(tlp, tlp.from as Node | null);

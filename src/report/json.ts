@@ -12,10 +12,14 @@ export function runJson(run: RunResult): unknown {
     variant: run.variant,
     verdict: run.verdict,
     expected: run.expected,
+    expectation: run.expectation,
     pass: run.pass,
-    breaches: run.breaches.map((b) => ({ kind: b.kind, attacker: b.attacker, victim: b.victim, evidence: b.evidence, detail: b.detail })),
+    differences: run.differences,
+    refusedBy: run.refusedBy,
+    breaches: run.breaches,
     stopped: run.stopped,
     gates: run.gates,
+    tlps: run.tlps,
   };
 }
 

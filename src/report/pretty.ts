@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { RunResult, ScenarioFailure, SuiteResult } from '../scenario/results.ts';
-import { formatValue, shortAxis } from './variant-text.ts';
+import { expectationText, formatValue, shortAxis, verdictText } from './variant-text.ts';
 
 export interface PrettyOptions {
   readonly color: boolean;
@@ -35,16 +35,18 @@ export function renderPrettyFile(runs: readonly RunResult[], options: PrettyOpti
     style: options.color ? { head: ['cyan'] } : { head: [], border: [] },
   });
   for (const run of runs) {
-    const verdict = run.verdict === 'breached' ? paint.red('breached') : paint.green('isolated');
+    const verdict = run.verdict === 'breached' ? paint.red(verdictText(run)) : paint.green(verdictText(run));
     table.push([...axes.map((a) => formatValue(run.variant[a])), verdict, run.expected, run.pass ? paint.green('✓') : paint.red('✗')]);
   }
   out.push(table.toString());
   for (const run of runs) {
     if (run.pass && !options.verbose) continue;
     const label = axes.map((a) => `${shortAxis(a)}=${formatValue(run.variant[a])}`).join(' ') || 'base';
-    out.push(`  ${run.pass ? ' ' : paint.red('✗')} ${label}: expected ${run.expected}, got ${run.verdict}`);
+    out.push(`  ${run.pass ? ' ' : paint.red('✗')} ${label}: expected ${expectationText(run.expectation)}, got ${verdictText(run)}`);
+    for (const difference of run.differences) out.push(`      ${paint.red('≠')} ${difference}`);
+    if (!run.pass && run.expectation.because !== null) out.push(`      because (as the scenario says): ${run.expectation.because}`);
     for (const breach of run.breaches) out.push(`      ${breach.kind}: ${breach.detail} [evidence ${breach.evidence.join(',')}]`);
-    for (const stop of run.stopped.slice(0, 5)) out.push(`      stopped: tlp#${stop.tlp} ${stop.outcome} (${stop.reason}${stop.faultCode ? ` ${stop.faultCode}` : ''}) at ${stop.at}`);
+    for (const stop of run.stopped.slice(0, 5)) out.push(`      stopped: ${stop.tlp === null ? 'host' : `tlp#${stop.tlp}`} ${stop.outcome} (${stop.reason}${stop.faultCode ? ` ${stop.faultCode}` : ''}) at ${stop.at}`);
   }
   out.push('');
   return `${out.join('\n')}\n`;

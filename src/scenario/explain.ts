@@ -6,18 +6,21 @@
 import { formatRid, parseBdf, requesterId } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import type { InterruptDelivery } from '../interrupts/delivery.ts';
+import type { Ending } from '../fabric/ending.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
 import type { StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
-import { effectsOf, runVariant } from './runner.ts';
+import { judgeContext, runVariant } from './runner.ts';
 import { judge } from '../policy/verdict.ts';
 import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
 
 export interface StepExplanation {
   readonly step: StepSpec;
   readonly tlps: readonly TlpStory[];
+  /** The host's refusal of the step (VFIO, xen-pciback), when it never became a TLP. */
+  readonly refused: Ending | null;
 }
 
 export interface Explanation {
@@ -40,9 +43,11 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     list.push(tlp);
     completionsOf.set(tlp.request.id, list);
   }
+  const endingOf = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
   const steps = run.steps.map((record) => ({
     step: record.step,
-    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id)),
+    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
+    refused: record.refused,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
   return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs };
@@ -91,8 +96,8 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
       throw new WhatIfError(`--as: ${(error as Error).message}`);
     }
   }
-  const ended: Tlp[] = [];
-  machine.fabric.onEnd((t) => ended.push(t));
+  const endings: Ending[] = [];
+  machine.fabric.onEnding((ending) => endings.push(ending));
   const tlp = machine.fabric.issue(fn, {
     type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
     address: whatIf.address,
@@ -103,7 +108,7 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
   });
   machine.kernel.run();
   const attacker = machine.ownership.ownerOfFunction(whatIf.from) ?? 'host';
-  const judgement = judge(attacker, effectsOf(machine, ended, []), machine.ownership, machine.grants);
+  const judgement = judge(attacker, endings, machine.grants, judgeContext(machine));
   const story = tlpStory(machine.trace.records, tlp.id);
   const delivery = tlp.target !== null && (tlp.target as { kind?: string }).kind === 'interrupt' ? (tlp.target as InterruptDelivery) : null;
   return {

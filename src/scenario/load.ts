@@ -22,7 +22,8 @@ export interface ScenarioVariant {
   readonly assignment: VariantAssignment;
   readonly spec: ScenarioSpec;
   readonly expected: 'breached' | 'isolated';
-  /** Index of the expect rule that decided `expected`. */
+  /** The expect rule that decided `expected` (first match), and its index. */
+  readonly expectation: ExpectRuleSpec;
   readonly rule: number;
 }
 
@@ -64,6 +65,12 @@ export interface OpenedScenario {
   readonly count: number;
   /** Checks every variant (the semantic pass on each); throws ScenarioError. */
   check(): LoadedScenario;
+}
+
+/** A machine built in code (audit, tests) as a variant with no expectation beyond "isolated". */
+export function unexpectedVariant(spec: ScenarioSpec): ScenarioVariant {
+  const expectation: ExpectRuleSpec = { when: {}, verdict: 'isolated', breaches: null, stopped: null, refusedBy: null, because: null };
+  return { assignment: {}, spec, expected: 'isolated', expectation, rule: 0 };
 }
 
 export class MatrixTooLargeError extends Error {
@@ -211,7 +218,7 @@ export function variantOf(plan: ScenarioPlan, index: number): ScenarioVariant {
   const result = deriveSpec(plan, indices, unpositioned);
   if (!result.ok) throw new Error(`variant ${index} of ${plan.file} failed a check it passed at load: ${result.diagnostics.map((d) => d.message).join('; ')}`);
   const rule = plan.rules.findIndex((r) => matches(r, assignment));
-  return { assignment, spec: result.spec, expected: plan.rules[rule]!.verdict, rule };
+  return { assignment, spec: result.spec, expected: plan.rules[rule]!.verdict, expectation: plan.rules[rule]!, rule };
 }
 
 function loaded(plan: ScenarioPlan, base: ScenarioSpec, count: number): LoadedScenario {

@@ -134,6 +134,7 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
     }));
   });
   const ownership = new Ownership(m.memory, bars, owners);
+  fabric.attribution = ownership;
 
   return {
     spec,

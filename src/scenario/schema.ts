@@ -6,6 +6,7 @@
  * (schemas/tlplab-v1.schema.json) describes exactly what a file may hold.
  */
 import { z } from 'zod';
+import { BREACH_KINDS } from '../policy/verdict.ts';
 
 // zod compiles each object schema with new Function on first use; a CLI that
 // checks a few documents per process is faster interpreting them.
@@ -198,9 +199,17 @@ const Step = z.strictObject({
   note: z.string().optional(),
 });
 
+const BreachKind = z.enum(BREACH_KINDS);
+
 const ExpectRule = z.strictObject({
   when: z.record(z.string(), z.unknown()).optional(),
   verdict: z.enum(['breached', 'isolated']),
+  /** The run's distinct breaches, exactly: each { kind, victim? }. */
+  breaches: z.array(z.strictObject({ kind: BreachKind, victim: z.string().optional() })).optional(),
+  /** The run's stopped attempts, exactly: each { reason | fault, at? } (a reason code, a fault code like 0x26, where it was decided). */
+  stopped: z.array(z.strictObject({ reason: z.string().optional(), fault: z.union([z.string(), z.number().int().nonnegative()]).optional(), at: z.string().optional() })).optional(),
+  /** The Linux gate that refused the assignment (attack.via: vfio), or none. */
+  'refused-by': z.enum(['vfio-viability', 'isolated-msi', 'none']).optional(),
   because: z.string().optional(),
 });
 
