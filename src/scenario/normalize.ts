@@ -4,6 +4,7 @@
  * value and needs no zod — variants and worker threads start from there.
  */
 import { Checker } from './checker.ts';
+import { checkSteps } from './check-steps.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { ScenarioSpec } from './model.ts';
 import { normalizeDomains, normalizeSteps } from './normalize-attack.ts';
@@ -22,6 +23,7 @@ export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate
   const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts };
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);
+  if (!check.failed) checkSteps(steps, domains, machine, entry.attack.attacker, check);
   if (check.failed) return { ok: false, diagnostics: check.diagnostics };
   return {
     ok: true,

@@ -3,7 +3,7 @@
  * ranges; a LineCounter turns offsets into line:column), so every error
  * can point at the key or value it is about.
  */
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
 
 export type Path = readonly (string | number)[];
@@ -20,17 +20,36 @@ export class SourceFile {
     private readonly lines: LineCounter,
   ) {}
 
-  /** Parses YAML text; YAML syntax errors come back as diagnostics. */
+  /**
+   * Parses YAML text; YAML errors, and the yaml library's resource limits
+   * (alias expansion, nesting), come back as positioned diagnostics.
+   */
   static parse(file: string, text: string): { source: SourceFile; data: unknown; diagnostics: Diagnostic[] } {
     const lines = new LineCounter();
     const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, version: '1.2' });
     const source = new SourceFile(file, doc, lines);
-    const diagnostics = [...doc.errors, ...doc.warnings].map((error) => {
-      const at = lines.linePos(error.pos[0]);
-      const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      return { file, line: at.line, column: at.col, message: `YAML: ${message}`, code: 'yaml' };
-    });
-    return { source, data: diagnostics.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined, diagnostics };
+    const at = (offset: number) => {
+      const p = lines.linePos(offset);
+      return { file, line: p.line, column: p.col };
+    };
+    const diagnostics: Diagnostic[] = [...doc.errors, ...doc.warnings].map((error) => ({ ...at(error.pos[0]), message: `YAML: ${yamlMessage(error)}`, code: 'yaml' }));
+    if (diagnostics.length === 0) diagnostics.push(...limits(doc, at));
+    if (diagnostics.length > 0) return { source, data: undefined, diagnostics };
+    exactIntegers(doc);
+    try {
+      return { source, data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }), diagnostics };
+    } catch (error) {
+      // yaml throws a ReferenceError when aliases expand past maxAliasCount (a "billion laughs" document).
+      let first = 0;
+      visit(doc, {
+        Alias(_key, node) {
+          first = node.range?.[0] ?? 0;
+          return visit.BREAK;
+        },
+      });
+      const message = `YAML: aliases expand too far (${(error as Error).message.toLowerCase()}; limit ${MAX_ALIAS_COUNT}): scenario files need no anchors and aliases like these — write the values out`;
+      return { source, data: undefined, diagnostics: [{ ...at(first), message, code: 'yaml-alias-limit' }] };
+    }
   }
 
   /**
@@ -65,4 +84,43 @@ export class SourceFile {
     const at = this.positionOf(path, key);
     return { file: this.file, line: at.line, column: at.column, message, code };
   }
+}
+
+/** Alias expansions `toJS` allows before calling it resource exhaustion (the yaml library's default). */
+export const MAX_ALIAS_COUNT = 100;
+/** Deepest nesting of mappings and lists a scenario may use (the reference example uses 5). */
+export const MAX_DEPTH = 64;
+
+/** The yaml library's message, first line, without its own position, in words a scenario author acts on. */
+function yamlMessage(error: YAMLError): string {
+  if (error.code === 'MULTIPLE_DOCS') return 'a second document starts here (---): a scenario file holds one YAML document; put each scenario in its own file';
+  if (error.code === 'RESOURCE_EXHAUSTION') return `nesting too deep for the parser (${error.message.split(' at line')[0]}): scenario files nest a few levels, at most ${MAX_DEPTH}`;
+  return error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+/** Nesting past MAX_DEPTH, found without recursion (the document may be deeper than the stack). */
+function limits(doc: Document, at: (offset: number) => Omit<Diagnostic, 'message' | 'code'>): Diagnostic[] {
+  const stack: { node: unknown; depth: number }[] = [{ node: doc.contents, depth: 1 }];
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (!isCollection(node)) continue;
+    if (depth > MAX_DEPTH) {
+      return [{ ...at(node.range?.[0] ?? 0), message: `YAML: nested ${MAX_DEPTH + 1} levels deep here, past the limit of ${MAX_DEPTH}: scenario files nest a few levels (the reference example, 5)`, code: 'yaml-depth' }];
+    }
+    for (const item of node.items) stack.push({ node: isPair(item) ? item.value : item, depth: depth + 1 });
+  }
+  return [];
+}
+
+/**
+ * Integer literals the yaml library would turn into rounded floats (2^53 and
+ * up) are kept as their source text, which units.ts reads exactly (and
+ * refuses when the simulator cannot hold them).
+ */
+function exactIntegers(doc: Document): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'number' && Number.isInteger(node.value) && !Number.isSafeInteger(node.value) && node.source !== undefined) node.value = node.source;
+    },
+  });
 }

@@ -22,7 +22,8 @@ machine:
       owner: vm1
       bars: [{ size: 64K, regions: [{ name: migration-regs, offset: 0x8000, size: 0x8000, owner: host }] }]
 attack:
-  attacker: vm1
+  # The one acting is the attacker (a scenario where the attacker does nothing is refused).
+  attacker: ${by}
   steps:
     - { at: 0ns, mmio-write: { bar: acc.0, offset: ${offset}, value: 1, by: ${by} } }
 expect: [{ verdict: isolated }]
