@@ -109,7 +109,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .example('  $ tlplab groups scenarios/p2p-behind-switch.yaml --algorithm both')
     .action((input: string, options: Record<string, unknown>) => run(() => import('./commands/groups.ts'), (m) => m.runGroups(io, { path: input, ...options })));
 
-  force(cli.command('merge <files...>', 'Merge the JSON outputs of tlplab run --shard i/n into one result, as if from one run'))
+  force(cli.command('merge <...files>', 'Merge the JSON outputs of tlplab run --shard i/n into one result, as if from one run'))
     .option('--json-file <file>', 'Write the merged JSON here (default: stdout)')
     .option('--junit <file>', 'Also write the merged result as JUnit XML')
     .example('  $ tlplab merge shard-*.json --json-file all.json --junit all.xml')

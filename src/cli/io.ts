@@ -159,13 +159,13 @@ export function processIo(colorFlag?: boolean): Io {
   };
 }
 
-/** An Io that records everything, for tests. */
-export function memoryIo(): Io & { stdout: string; stderr: string; files: Map<string, string> } {
+/** An Io that records everything, for tests; with `disk`, files are also written for real (through openOutputFile). */
+export function memoryIo(options: { disk?: boolean; color?: boolean } = {}): Io & { stdout: string; stderr: string; files: Map<string, string> } {
   const io = {
     stdout: '',
     stderr: '',
     files: new Map<string, string>(),
-    color: false,
+    color: options.color ?? false,
     out(text: string) {
       io.stdout += withNewline(text);
     },
@@ -174,14 +174,23 @@ export function memoryIo(): Io & { stdout: string; stderr: string; files: Map<st
     },
     drain: () => Promise.resolve(),
     writeFile(path: string, text: string) {
-      io.files.set(path, text);
+      const file = io.openFile(path);
+      file.write(text);
+      file.close();
     },
     openFile(path: string): OutputFile {
+      const real = options.disk ? openOutputFile(path) : undefined;
       let text = '';
       return {
-        write: (chunk) => void (text += chunk),
-        close: () => void io.files.set(path, text),
-        abort: () => undefined,
+        write: (chunk) => {
+          text += chunk;
+          real?.write(chunk);
+        },
+        close: () => {
+          real?.close();
+          io.files.set(path, text);
+        },
+        abort: () => real?.abort(),
       };
     },
     progress: () => null,

@@ -63,6 +63,10 @@ export interface OpenedScenario {
   readonly name: string;
   readonly axes: readonly VariantAxis[];
   readonly count: number;
+  /** What derives any variant (workers get it; positions stay here). */
+  readonly plan: ScenarioPlan;
+  /** Variant `index` derived with positions: throws VariantCheckError with positioned diagnostics. */
+  variantAt(index: number): ScenarioVariant;
   /** Checks every variant (the semantic pass on each); throws ScenarioError. */
   check(): LoadedScenario;
 }
@@ -159,6 +163,8 @@ export function openScenario(file: string, text: string, limits: { maxVariants?:
     name: shape.entry.name,
     axes: validAxes,
     count,
+    plan,
+    variantAt: (index) => variantOf(plan, index, locate),
     check() {
       if (validAxes.length > 0) {
         const diagnostics: Diagnostic[] = [];
@@ -212,11 +218,22 @@ function deriveSpec(plan: ScenarioPlan, indices: readonly number[], locate: Loca
 
 const unpositioned: Locate = (_path, message, code) => ({ file: '', line: 0, column: 0, message, code });
 
-/** Variant `index` of a checked plan (the checks already passed, so a failure here is a bug). */
-export function variantOf(plan: ScenarioPlan, index: number): ScenarioVariant {
+/** A variant that fails the checks its file's other variants passed (the file is then invalid). */
+export class VariantCheckError extends Error {
+  readonly code = 'VARIANT_CHECK';
+  constructor(
+    readonly index: number,
+    readonly diagnostics: readonly Diagnostic[],
+  ) {
+    super(`variant ${index} fails its checks: ${diagnostics.map((d) => d.message).join('; ')}`);
+  }
+}
+
+/** Variant `index`, derived now; throws VariantCheckError when it fails the semantic pass. */
+export function variantOf(plan: ScenarioPlan, index: number, locate: Locate = unpositioned): ScenarioVariant {
   const { assignment, indices } = assignmentAt(plan.axes, index);
-  const result = deriveSpec(plan, indices, unpositioned);
-  if (!result.ok) throw new Error(`variant ${index} of ${plan.file} failed a check it passed at load: ${result.diagnostics.map((d) => d.message).join('; ')}`);
+  const result = deriveSpec(plan, indices, locate === unpositioned ? locate : variantLocate(locate, plan.axes, indices));
+  if (!result.ok) throw new VariantCheckError(index, result.diagnostics);
   const rule = plan.rules.findIndex((r) => matches(r, assignment));
   return { assignment, spec: result.spec, expected: plan.rules[rule]!.verdict, expectation: plan.rules[rule]!, rule };
 }

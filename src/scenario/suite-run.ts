@@ -9,10 +9,10 @@ import { pathToFileURL } from 'node:url';
 import Tinypool from 'tinypool';
 import { fromSources, packageRoot } from '../package-root.ts';
 import { ScenarioError } from './diagnostics.ts';
-import type { LoadedScenario, OpenedScenario } from './load.ts';
+import { VariantCheckError, type OpenedScenario } from './load.ts';
 import type { RunResult, ScenarioFailure } from './results.ts';
 import type { FileResult, SuiteCounts, SuiteOptions, SuiteSink } from './suite.ts';
-import { runIndex, type BatchTask, type TaskOutcome } from './worker.ts';
+import { runDerived, type BatchTask, type TaskOutcome } from './worker.ts';
 
 export type Planned = { readonly file: string; readonly failure: ScenarioFailure } | { readonly file: string; readonly opened: OpenedScenario; readonly indices: readonly number[] };
 
@@ -56,20 +56,20 @@ function gather(file: string, outcomes: readonly TaskOutcome[]): FileResult {
   const failures: ScenarioFailure[] = [];
   for (const outcome of outcomes) {
     if ('run' in outcome) runs.push(outcome.run);
-    else failures.push(outcome.failure);
+    else if ('failure' in outcome) failures.push(outcome.failure);
   }
   return { file, runs, failures };
 }
 
-/** Checks the file's variants (positioned diagnostics), or the failure that says why it cannot run. */
-function checked(item: Planned): { loaded: LoadedScenario } | { failure: ScenarioFailure } {
-  if ('failure' in item) return { failure: item.failure };
+/** Every variant of the file checked, for its positioned diagnostics (called once one fails). */
+function invalidFile(item: Extract<Planned, { opened: unknown }>): FileResult {
   try {
-    return { loaded: item.opened.check() };
+    item.opened.check();
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
-    return { failure: { file: item.file, scenario: item.opened.name, kind: 'invalid', message: error.message, diagnostics: error.diagnostics, variant: null } };
+    return { file: item.file, runs: [], failures: [{ file: item.file, scenario: item.opened.name, kind: 'invalid', message: error.message, diagnostics: error.diagnostics, variant: null }] };
   }
+  throw new Error(`${item.file}: a variant failed its checks, but checking the whole file passed`);
 }
 
 export async function runPlanned(planned: readonly Planned[], total: number, options: SuiteOptions, sink: SuiteSink): Promise<Omit<SuiteCounts, 'unselected'>> {
@@ -84,21 +84,39 @@ export async function runPlanned(planned: readonly Planned[], total: number, opt
   return { planned: total, runs: tally.runs, passed: tally.passed, failures: tally.failures, crashed: tally.crashed, bailed: tally.bailed, jobs };
 }
 
+/**
+ * This thread: each selected variant is derived once, with positions, and
+ * run. Sharded runs check every variant of a file first, so every shard
+ * agrees on which files are invalid; otherwise a variant that fails its
+ * checks makes the file invalid when it is reached (its runs are dropped).
+ */
 async function runInline(planned: readonly Planned[], total: number, options: SuiteOptions, sink: SuiteSink, tally: Tally, emit: (r: FileResult) => Promise<void>): Promise<void> {
   let lastYield = performance.now();
   for (const item of planned) {
     if (tally.bailed) return;
-    const state = checked(item);
-    if ('failure' in state) {
-      await emit({ file: item.file, runs: [], failures: [state.failure] });
+    if ('failure' in item) {
+      await emit({ file: item.file, runs: [], failures: [item.failure] });
+      continue;
+    }
+    if (options.shard !== undefined && !fileValid(item)) {
+      await emit(invalidFile(item));
       continue;
     }
     const outcomes: TaskOutcome[] = [];
     let misses = tally.runs - tally.passed + tally.failures;
-    for (const index of (item as { indices: readonly number[] }).indices) {
-      const outcome = runIndex(state.loaded.plan, index, options.seed);
+    let valid = true;
+    for (const index of item.indices) {
+      let variant;
+      try {
+        variant = item.opened.variantAt(index);
+      } catch (error) {
+        if (!(error instanceof VariantCheckError)) throw error;
+        valid = false;
+        break;
+      }
+      const outcome = runDerived(item.opened.plan, variant, options.seed);
       outcomes.push(outcome);
-      sink.progress?.(++tally.done, total, state.loaded.name);
+      sink.progress?.(++tally.done, total, item.opened.name);
       if (!('run' in outcome) || !outcome.run.pass) misses++;
       if (options.bail !== undefined && misses >= options.bail) break;
       // Let timers (the progress bar) and stdout run now and then during a long file.
@@ -107,7 +125,17 @@ async function runInline(planned: readonly Planned[], total: number, options: Su
         lastYield = performance.now();
       }
     }
-    await emit(gather(item.file, outcomes));
+    await emit(valid ? gather(item.file, outcomes) : invalidFile(item));
+  }
+}
+
+function fileValid(item: Extract<Planned, { opened: unknown }>): boolean {
+  try {
+    item.opened.check();
+    return true;
+  } catch (error) {
+    if (error instanceof ScenarioError) return false;
+    throw error;
   }
 }
 
@@ -116,21 +144,24 @@ async function runPooled(planned: readonly Planned[], total: number, options: Su
   const batchSize = Math.max(1, Math.min(64, Math.ceil(total / (jobs * 8))));
   const queue: Promise<FileResult>[] = [];
   const submit = (item: Planned): Promise<FileResult> => {
-    const state = checked(item);
-    if ('failure' in state) return Promise.resolve({ file: item.file, runs: [], failures: [state.failure] });
-    const indices = (item as { indices: readonly number[] }).indices;
+    if ('failure' in item) return Promise.resolve({ file: item.file, runs: [], failures: [item.failure] });
+    if (options.shard !== undefined && !fileValid(item)) return Promise.resolve(invalidFile(item));
     const batches: Promise<TaskOutcome[]>[] = [];
-    for (let at = 0; at < indices.length; at += batchSize) {
-      const task: BatchTask = { plan: state.loaded.plan, indices: indices.slice(at, at + batchSize), seed: options.seed };
+    for (let at = 0; at < item.indices.length; at += batchSize) {
+      const task: BatchTask = { plan: item.opened.plan, indices: item.indices.slice(at, at + batchSize), seed: options.seed };
       batches.push(
         (pool.run(task) as Promise<TaskOutcome[]>).then((outcomes) => {
           tally.done += outcomes.length;
-          sink.progress?.(tally.done, total, state.loaded.name);
+          sink.progress?.(tally.done, total, item.opened.name);
           return outcomes;
         }),
       );
     }
-    return Promise.all(batches).then((all) => gather(item.file, all.flat()));
+    // A variant that fails its checks in a worker (no positions there) makes the file invalid, reported here with positions.
+    return Promise.all(batches).then((all) => {
+      const outcomes = all.flat();
+      return outcomes.some((o) => 'unchecked' in o) ? invalidFile(item) : gather(item.file, outcomes);
+    });
   };
   try {
     for (const item of planned) {

@@ -3,7 +3,7 @@
  * worker thread. The task is plain data — the checked plan, not a file
  * name — so a worker never re-reads or re-validates a file.
  */
-import { variantOf, type ScenarioPlan } from './load.ts';
+import { VariantCheckError, variantOf, type ScenarioPlan, type ScenarioVariant } from './load.ts';
 import type { RunResult, ScenarioFailure } from './results.ts';
 import { runVariant } from './runner.ts';
 
@@ -14,13 +14,12 @@ export interface BatchTask {
   readonly seed: number;
 }
 
-export type TaskOutcome = { readonly run: RunResult } | { readonly failure: ScenarioFailure };
+/** A run, a failure while simulating, or "this variant fails its checks" (the caller reports the file with positions). */
+export type TaskOutcome = { readonly run: RunResult } | { readonly failure: ScenarioFailure } | { readonly unchecked: number };
 
-/** Runs one variant of a checked plan; an error while simulating is a failure of that variant, not of the suite. */
-export function runIndex(plan: ScenarioPlan, index: number, seed: number): TaskOutcome {
-  let variant;
+/** Runs one derived variant; an error while simulating is a failure of that variant, not of the suite. */
+export function runDerived(plan: ScenarioPlan, variant: ScenarioVariant, seed: number): TaskOutcome {
   try {
-    variant = variantOf(plan, index);
     return { run: runVariant(plan, variant, seed).result };
   } catch (error) {
     const userFacing = error instanceof Error && (error as { userFacing?: boolean }).userFacing === true;
@@ -31,10 +30,22 @@ export function runIndex(plan: ScenarioPlan, index: number, seed: number): TaskO
         kind: userFacing ? 'invalid' : 'crashed',
         message: error instanceof Error ? error.message : String(error),
         diagnostics: [],
-        variant: variant?.assignment ?? null,
+        variant: variant.assignment,
       },
     };
   }
+}
+
+/** Derives and runs variant `index` of a plan (in a worker: no positions, so a failed check is only flagged). */
+export function runIndex(plan: ScenarioPlan, index: number, seed: number): TaskOutcome {
+  let variant: ScenarioVariant;
+  try {
+    variant = variantOf(plan, index);
+  } catch (error) {
+    if (error instanceof VariantCheckError) return { unchecked: index };
+    throw error;
+  }
+  return runDerived(plan, variant, seed);
 }
 
 export function runBatch(task: BatchTask): TaskOutcome[] {
