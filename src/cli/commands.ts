@@ -40,7 +40,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
       .option('--markdown <file>', 'Also write the matrix as Markdown')
       .option('--verbose', 'Explain every run, not only those that missed their expectation')
       .option('--bail [n]', 'Stop after the first n failed expectations or errors (default 1)')
-      .option('--jobs <n>', 'Worker threads (default 1; used only where it pays, see BENCHMARKS.md)')
+      .option('--jobs <n>', 'Worker threads (default 1). The pool starts only from 16 000 runs, where it pays on 2 cores (BENCHMARKS.md, figure 8); below, everything runs in one thread')
       .option('--shard <i/n>', 'Run only the i-th of n equal slices of all runs (merge the outputs with tlplab merge)')
       .option('--max-runs <n>', 'Refuse a matrix of more runs than this', { default: 100_000 }),
   )
@@ -56,7 +56,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     selection(cli.command('report [...paths]', 'Run scenarios and write the matrix as HTML (--html out.html) and/or Markdown (--markdown out.md)'))
       .option('--html <file>', 'Write a self-contained HTML page')
       .option('--markdown <file>', 'Write Markdown')
-      .option('--jobs <n>', 'Worker threads')
+      .option('--jobs <n>', 'Worker threads (the pool starts only from 16 000 runs; see run --help)')
       .option('--max-runs <n>', 'Refuse a matrix of more runs than this', { default: 100_000 }),
   )
     .example('  $ tlplab report scenarios/ --html reports/matrix.html')

@@ -12,16 +12,19 @@ import { ScenarioError } from './diagnostics.ts';
 import { VariantCheckError, type OpenedScenario } from './load.ts';
 import type { RunResult, ScenarioFailure } from './results.ts';
 import type { FileResult, SuiteCounts, SuiteOptions, SuiteSink } from './suite.ts';
-import { runDerived, type BatchTask, type TaskOutcome } from './worker.ts';
+import { runBatch, runDerived, type BatchTask, type TaskOutcome } from './worker.ts';
 
 export type Planned = { readonly file: string; readonly failure: ScenarioFailure } | { readonly file: string; readonly opened: OpenedScenario; readonly indices: readonly number[] };
 
 /**
- * Below this many runs the pool is not started: starting workers (each loads
- * the simulator, ~0.2 s on the reference machine) costs more than it saves.
- * The crossover measured for BENCHMARKS.md, figure 6.
+ * Below this many runs the pool is not started. Measured on the reference
+ * machine (2 vCPUs, BENCHMARKS.md figure 7): a run costs ~1 ms cold and
+ * ~0.4 ms once V8 has optimised the simulator, each worker pays that
+ * warm-up again, and two busy threads there give ~1.2× the throughput of
+ * one, so `--jobs 2` breaks even near 16 000 runs. TLPLAB_POOL_MIN_RUNS
+ * overrides it (benchmarks, machines with real cores to spare).
  */
-export const POOL_MIN_RUNS = 400;
+export const POOL_MIN_RUNS = Number(process.env.TLPLAB_POOL_MIN_RUNS ?? 16_000);
 
 /** Worker threads worth starting for `total` runs when `requested` were asked for. */
 export function poolSize(requested: number, total: number, minRuns = POOL_MIN_RUNS): number {
@@ -139,41 +142,110 @@ function fileValid(item: Extract<Planned, { opened: unknown }>): boolean {
   }
 }
 
+interface Batch {
+  readonly indices: readonly number[];
+  outcomes?: TaskOutcome[];
+}
+
+interface Slot {
+  readonly item: Planned;
+  readonly batches: Batch[];
+  remaining: number;
+  /** Index of its first batch in the queue. */
+  first: number;
+  /** Set when the file is known before any run (read failure, or a shard's whole-file check). */
+  readonly result?: FileResult;
+}
+
+/**
+ * Worker threads and this thread share the work: batches of one file's
+ * variants go to jobs − 1 workers as they free up, and this thread runs the
+ * next batch itself meanwhile, so a pool that cannot pay (no spare core)
+ * costs little more than running alone. Files are handed on in order as
+ * their last batch lands; at most `jobs` batches are ahead of the first
+ * unfinished file.
+ */
 async function runPooled(planned: readonly Planned[], total: number, options: SuiteOptions, sink: SuiteSink, tally: Tally, emit: (r: FileResult) => Promise<void>, jobs: number): Promise<void> {
-  const pool = new Tinypool({ filename: workerFile(), minThreads: jobs, maxThreads: jobs });
-  const batchSize = Math.max(1, Math.min(64, Math.ceil(total / (jobs * 8))));
-  const queue: Promise<FileResult>[] = [];
-  const submit = (item: Planned): Promise<FileResult> => {
-    if ('failure' in item) return Promise.resolve({ file: item.file, runs: [], failures: [item.failure] });
-    if (options.shard !== undefined && !fileValid(item)) return Promise.resolve(invalidFile(item));
-    const batches: Promise<TaskOutcome[]>[] = [];
-    for (let at = 0; at < item.indices.length; at += batchSize) {
-      const task: BatchTask = { plan: item.opened.plan, indices: item.indices.slice(at, at + batchSize), seed: options.seed };
-      batches.push(
-        (pool.run(task) as Promise<TaskOutcome[]>).then((outcomes) => {
-          tally.done += outcomes.length;
-          sink.progress?.(tally.done, total, item.opened.name);
-          return outcomes;
-        }),
+  const workers = jobs - 1;
+  const pool = new Tinypool({ filename: workerFile(), minThreads: workers, maxThreads: workers });
+  const batchSize = Math.max(1, Math.min(32, Math.ceil(total / (jobs * 16))));
+  const slots: Slot[] = planned.map((item) => {
+    if ('failure' in item) return { item, batches: [], remaining: 0, first: 0, result: { file: item.file, runs: [], failures: [item.failure] } };
+    if (options.shard !== undefined && !fileValid(item)) return { item, batches: [], remaining: 0, first: 0, result: invalidFile(item) };
+    const batches: Batch[] = [];
+    for (let at = 0; at < item.indices.length; at += batchSize) batches.push({ indices: item.indices.slice(at, at + batchSize) });
+    return { item, batches, remaining: batches.length, first: 0 };
+  });
+  const queue: { slot: Slot; batch: Batch }[] = [];
+  for (const slot of slots) {
+    slot.first = queue.length;
+    for (const batch of slot.batches) queue.push({ slot, batch });
+  }
+  let next = 0;
+  let inflight = 0;
+  let wake: (() => void) | null = null;
+  const finish = (slot: Slot, batch: Batch, outcomes: TaskOutcome[]) => {
+    batch.outcomes = outcomes;
+    slot.remaining--;
+    tally.done += outcomes.length;
+    sink.progress?.(tally.done, total, (slot.item as { opened: OpenedScenario }).opened.name);
+  };
+  const dispatch = () => {
+    // Two batches per worker: the next is queued while this thread is busy with its own batch.
+    while (inflight < workers * 2 && next < queue.length && !tally.bailed) {
+      const { slot, batch } = queue[next++]!;
+      const { opened } = slot.item as { opened: OpenedScenario };
+      inflight++;
+      const task: BatchTask = { plan: opened.plan, indices: batch.indices, seed: options.seed };
+      void (pool.run(task) as Promise<TaskOutcome[]>).then(
+        (outcomes) => {
+          inflight--;
+          finish(slot, batch, outcomes);
+          dispatch();
+          wake?.();
+        },
+        (error: unknown) => {
+          // A worker that died (not a run that failed: those come back as outcomes) crashes its batch.
+          inflight--;
+          const { opened } = slot.item as { opened: OpenedScenario };
+          const message = error instanceof Error ? error.message : String(error);
+          finish(slot, batch, [{ failure: { file: opened.file, scenario: opened.name, kind: 'crashed', message: `worker thread failed: ${message}`, diagnostics: [], variant: null } }]);
+          wake?.();
+        },
       );
     }
-    // A variant that fails its checks in a worker (no positions there) makes the file invalid, reported here with positions.
-    return Promise.all(batches).then((all) => {
-      const outcomes = all.flat();
-      return outcomes.some((o) => 'unchecked' in o) ? invalidFile(item) : gather(item.file, outcomes);
-    });
+  };
+  const resultOf = (slot: Slot): FileResult => {
+    if (slot.result !== undefined) return slot.result;
+    const outcomes = slot.batches.flatMap((b) => b.outcomes!);
+    const item = slot.item as Extract<Planned, { opened: unknown }>;
+    // A variant that fails its checks (no positions in workers) makes the file invalid, reported here with positions.
+    return outcomes.some((o) => 'unchecked' in o) ? invalidFile(item) : gather(item.file, outcomes);
   };
   try {
-    for (const item of planned) {
-      if (tally.bailed) break;
-      queue.push(submit(item));
-      // Keep a few files in flight so workers stay busy, but not every file's results at once.
-      while (queue.length > jobs * 2) await emit(await queue.shift()!);
+    dispatch();
+    let emitted = 0;
+    while (emitted < slots.length && !tally.bailed) {
+      const slot = slots[emitted]!;
+      if (slot.remaining === 0) {
+        await emit(resultOf(slot));
+        slot.batches.length = 0; // released
+        emitted++;
+        continue;
+      }
+      // Run ahead only as far as the workers are: memory holds a few batches past the first unfinished file.
+      if (next < queue.length && next - slot.first < (jobs + 1) * 4 + slot.batches.length) {
+        const { slot: mine, batch } = queue[next++]!;
+        const { opened } = mine.item as { opened: OpenedScenario };
+        finish(mine, batch, runBatch({ plan: opened.plan, indices: batch.indices, seed: options.seed }));
+        dispatch();
+        await yieldToEventLoop();
+      } else {
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = null;
+      }
     }
-    while (queue.length > 0 && !tally.bailed) await emit(await queue.shift()!);
   } finally {
     await pool.destroy();
-    // Batches cancelled by a bail reject; nobody waits for them.
-    for (const pending of queue) pending.catch(() => undefined);
   }
 }

@@ -69,13 +69,12 @@ describe('the built CLI', () => {
   });
 
   it('runs workers from the bundle: --jobs 2 with the pool started gives the same JSON', () => {
-    // The library is below the size where the pool pays; a 1024-variant file is above it.
-    const dir = mkdtempSync(join(tmpdir(), 'tlplab-proc-'));
-    const one = tlplab('run', reference, '--json-file', join(dir, 'a.json'));
-    expect(one.status).toBe(0);
+    // 1024 runs are below the size where the pool pays: force it on (TLPLAB_POOL_MIN_RUNS) to test it.
     const big = join(root, 'test/fixtures/scenarios/matrix-4x5.yaml');
     const a = tlplab('run', big, '--json');
-    const b = tlplab('run', big, '--json', '--jobs', '2');
+    const b = spawnSync(process.execPath, [bin, 'run', big, '--json', '--jobs', '2'], { cwd: root, encoding: 'utf8', env: { ...env, TLPLAB_POOL_MIN_RUNS: '0' }, maxBuffer: 1 << 28 });
+    const unforced = tlplab('run', big, '--json', '--jobs', '2');
+    expect(JSON.parse(unforced.stdout).meta.jobs).toBe(1);
     expect(a.status).toBe(0);
     expect(b.status).toBe(0);
     const strip = (s: string) => s.replace(/"meta": \{[\s\S]*\}\n\}\n$/, '');
