@@ -9,7 +9,7 @@ const nondeterminism = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', 'dist/**', 'out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -34,6 +34,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
   jsonOutput(runCommand, 'the results (tlplab/run-v1)');
   force(
     runCommand
+      .option('--seeds <A..B>', 'Run every seed from A to B and report runs whose outcome depends on the seed (races); exit 1 if any seed misses an expectation')
       .option('--reporter <name>', 'pretty (default) | json (same as --json)')
       .option('--junit <file>', 'Write JUnit XML: one testcase per scenario × variant')
       .option('--html <file>', 'Also write the matrix as a self-contained HTML page')
@@ -76,6 +77,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--variant <axis=value>', 'Which variant (repeatable; default: every variant)')
     .option('-t, --filter <pattern>', 'Only variants whose name matches this regular expression')
     .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
+    .option('--svg <file>', "Also write the run's picture (machine, groups, ACS, its TLPs' paths) as SVG; needs one variant")
     .example('  $ tlplab explain scenarios/spoofed-msi.yaml --variant iommu.interrupt-remapping=on --variant iommu.source-id-validation=on')
     .action((file: string, options: Record<string, unknown>) => run(() => import('./commands/explain.ts'), (m) => m.runExplain(io, { file, ...options })));
 

@@ -20,7 +20,8 @@ const EXIT_CODES = `  0  every expectation met
 /** Runs one command line; `io` defaults to the process streams (with --color / --no-color applied). */
 export async function main(rawArgv: readonly string[], io?: Io): Promise<number> {
   const { argv, color } = preprocessArgv(rawArgv);
-  const out = io ?? processIo(color);
+  // --color / --no-color apply to an injected Io too (tests).
+  const out = io === undefined ? processIo(color) : color === undefined ? io : { ...io, color };
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
     out.out(`tlplab ${packageInfo().version}`);
     return ExitCode.ok;

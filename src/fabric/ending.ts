@@ -40,6 +40,9 @@ export type Effect =
       readonly entry: number | null;
       readonly entryOwner: string | null;
       readonly stale: boolean;
+      /** Vector and destination ID the message (or its IRTE) named; -1 for a posted interrupt. */
+      readonly vector: number;
+      readonly destination: number;
       /** Every CPU that accepted it. */
       readonly receivers: readonly InterruptReceiver[];
     }

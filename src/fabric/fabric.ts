@@ -3,7 +3,9 @@
  * mutable nodes (DESIGN.md §1), it moves TLPs hop by hop as kernel events
  * and ends each one exactly once.
  */
-import type { Kernel } from '../sim/kernel.ts';
+import { Priority, type Kernel } from '../sim/kernel.ts';
+import { MAX_RANK } from '../sim/queue.ts';
+import type { Rng } from '../sim/rng.ts';
 import { formatRid, type RequesterId } from '../pcie/bdf.ts';
 import { RangeIndex, rangesOverlap, formatRange } from '../pcie/range.ts';
 import { OUTCOMES, Tlp, type Outcome, type TlpFields, type TlpInit } from '../pcie/tlp.ts';
@@ -155,7 +157,45 @@ export class Fabric implements FabricCore {
   send(tlp: Tlp, from: Node, to: Node, decision: HopDecision, rule: string): void {
     if (this.trace.enabled) this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node: this.label(tlp, from, null), decision, rule, next: to.name });
     tlp.from = from;
-    this.kernel.schedule(from.latencyTo(to), to, tlp);
+    const delay = this.jitterRng === null ? from.latencyTo(to) : this.jittered(from, to);
+    this.kernel.schedule(delay, to, tlp, Priority.Normal, from.rank);
+  }
+
+  /**
+   * Seeded choices where PCIe leaves the order open: arbitration among
+   * TLPs that reach a port in the same nanosecond over different links
+   * (PCIe 6.0 §6.3.3 port arbitration is implementation-specific; within
+   * one link order is kept, §2.4.1), and up to `jitterNs` of extra latency
+   * per hop (a link still never reorders). Off by default.
+   */
+  randomize(rng: Rng, options: { readonly arbitration: boolean; readonly jitterNs: number }): void {
+    if (options.arbitration) {
+      const ranks = rng.fork('arbitration');
+      for (const node of this.nodes()) node.rank = ranks.int(MAX_RANK + 1);
+    }
+    if (options.jitterNs > 0) {
+      this.jitterRng = rng.fork('jitter');
+      this.jitterNs = options.jitterNs;
+      for (const node of this.nodes()) node.lastArrival = new Map();
+    }
+  }
+
+  private jitterRng: Rng | null = null;
+  private jitterNs = 0;
+
+  private jittered(from: Node, to: Node): number {
+    const now = this.kernel.now;
+    const last = from.lastArrival!.get(to) ?? 0;
+    const arrival = Math.max(now + from.latencyTo(to) + this.jitterRng!.int(this.jitterNs + 1), last);
+    from.lastArrival!.set(to, arrival);
+    return arrival - now;
+  }
+
+  /** Every routing node, the root complex first. */
+  private nodes(): Node[] {
+    const nodes = new Set<Node>([this.root]);
+    for (const fn of this.functions.values()) nodes.add(fn.node);
+    return [...nodes];
   }
 
   note(tlp: Tlp, at: Node | string, decision: HopDecision, rule: string, detail?: string): void {

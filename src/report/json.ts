@@ -40,6 +40,7 @@ export function renderJson(suite: SuiteResult, options: { meta?: boolean } = {})
     seed: suite.seed,
     runs: suite.runs.map(runJson),
     errors: suite.failures.map(failureJson),
+    ...(suite.seeds === undefined ? {} : { seeds: suite.seeds }),
     ...(options.meta === false ? {} : { meta: suite.meta }),
   };
   return `${JSON.stringify(document, null, 2)}\n`;
@@ -51,16 +52,17 @@ function element(value: unknown): string {
 }
 
 /** Writes the run-v1 document piece by piece; the text equals renderJson's for the same results. */
-export function jsonStream(write: (text: string) => void, seed: number): { run(run: RunResult): void; end(failures: readonly ScenarioFailure[], meta?: SuiteResult['meta']): void } {
+export function jsonStream(write: (text: string) => void, seed: number): { run(run: RunResult): void; end(failures: readonly ScenarioFailure[], meta?: SuiteResult['meta'], seeds?: SuiteResult['seeds']): void } {
   let runs = 0;
   write(`{\n  "schema": "tlplab/run-v1",\n  "seed": ${JSON.stringify(seed)},\n  "runs": [`);
   return {
     run(run) {
       write(`${runs++ === 0 ? '\n' : ',\n'}${element(runJson(run))}`);
     },
-    end(failures, meta) {
+    end(failures, meta, seeds) {
       write(runs === 0 ? '],\n' : '\n  ],\n');
       write(failures.length === 0 ? '  "errors": []' : `  "errors": [\n${failures.map((f) => element(failureJson(f))).join(',\n')}\n  ]`);
+      if (seeds !== undefined) write(`,\n  "seeds": ${JSON.stringify(seeds, null, 2).replace(/\n/g, '\n  ')}`);
       write(meta === undefined ? '\n}\n' : `,\n  "meta": ${JSON.stringify(meta, null, 2).replace(/\n/g, '\n  ')}\n}\n`);
     },
   };

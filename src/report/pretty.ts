@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { RunResult, ScenarioFailure, SuiteResult } from '../scenario/results.ts';
-import { expectationText, formatValue, shortAxis, verdictText } from './variant-text.ts';
+import { describeVariant, expectationText, formatValue, shortAxis, verdictText } from './variant-text.ts';
 
 export interface PrettyOptions {
   readonly color: boolean;
@@ -18,7 +18,7 @@ export function renderPretty(suite: SuiteResult, options: PrettyOptions): string
   }
   const out = [...byScenario.values()].map((runs) => renderPrettyFile(runs, options));
   const passed = suite.runs.filter((r) => r.pass).length;
-  out.push(renderPrettyEnd(suite.failures, { seed: suite.seed, runs: suite.runs.length, passed }, options));
+  out.push(renderPrettyEnd(suite.failures, { seed: suite.seed, runs: suite.runs.length, passed, seeds: suite.seeds }, options));
   return out.join('');
 }
 
@@ -60,6 +60,8 @@ export interface PrettyTotals {
   readonly notRun?: number;
   /** Scenarios that --variant / -t selected nothing of. */
   readonly unselected?: number;
+  /** --seeds A..B: the runs that depend on the seed. */
+  readonly seeds?: SuiteResult['seeds'];
 }
 
 /** Scenario errors, then the summary line. */
@@ -71,10 +73,30 @@ export function renderPrettyEnd(failures: readonly ScenarioFailure[], totals: Pr
     out.push(failure.message.split('\n').map((l) => `  ${l}`).join('\n'));
     out.push('');
   }
+  if (totals.seeds !== undefined) out.push(...renderRaces(totals.seeds, paint));
   if (totals.unselected) out.push(`${totals.unselected} scenario(s) not run: --variant / -t selects none of their variants`);
   if (totals.notRun) out.push(paint.red(`--bail: stopped after the first failure; ${totals.notRun} planned run(s) not run`));
   const { runs, passed } = totals;
   const summary = `${runs} runs, ${passed} as expected, ${runs - passed} not${failures.length ? `, ${failures.length} scenario error(s)` : ''} (seed ${totals.seed})`;
   out.push(passed === runs && failures.length === 0 && !totals.notRun ? paint.green(summary) : paint.red(summary));
   return `${out.join('\n')}\n`;
+}
+
+/** `--seeds A..B`: which runs changed with the seed, and how. */
+function renderRaces(seeds: NonNullable<SuiteResult['seeds']>, paint: ReturnType<typeof pc.createColors>): string[] {
+  const range = `seeds ${seeds.from}..${seeds.to}`;
+  if (seeds.races.length === 0) return [paint.green(`${range}: no run depends on the seed`), ''];
+  const out = [paint.yellow(`${range}: ${seeds.races.length} run(s) depend on the seed (a race the attack can win)`)];
+  for (const race of seeds.races) {
+    out.push(`  ${race.scenario} [${describeVariant(race.variant)}]`);
+    const bySignature = new Map<string, number[]>();
+    for (const o of race.outcomes) {
+      const text = `${o.verdict}${o.breaches.length ? `: ${o.breaches.join(', ')}` : ''}${o.stopped.length ? ` (stopped: ${o.stopped.join(', ')})` : ''}${o.pass ? '' : ' ✗'}`;
+      bySignature.set(text, [...(bySignature.get(text) ?? []), o.seed]);
+    }
+    for (const [text, list] of bySignature) out.push(`    seeds ${list.join(',')}: ${text}`);
+  }
+  if (seeds.failedSeeds.length > 0) out.push(paint.red(`  not as expected under seed(s) ${seeds.failedSeeds.join(', ')}`));
+  out.push('');
+  return out;
 }

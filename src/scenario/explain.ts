@@ -5,8 +5,7 @@
  */
 import { formatRid, parseBdf, requesterId } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
-import type { InterruptDelivery } from '../interrupts/delivery.ts';
-import type { Ending } from '../fabric/ending.ts';
+import type { Effect, Ending } from '../fabric/ending.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
@@ -70,6 +69,8 @@ export interface SendResult {
   readonly path: readonly PathEntry[];
   readonly interrupt?: { readonly vector: number; readonly destination: number; readonly irte: number | null };
   readonly target: string | null;
+  /** What it touched: the ending record's effects (byte spans with owners, interrupt receivers). */
+  readonly effects: readonly Effect[];
   readonly gates: readonly GateResult[];
   /** The TLP judged as a run judges its steps, with the owner of `from` as the attacker (DESIGN.md §3). */
   readonly verdict: 'breached' | 'isolated';
@@ -97,7 +98,7 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
     }
   }
   const endings: Ending[] = [];
-  machine.fabric.onEnding((ending) => endings.push(ending));
+  machine.fabric.onEnding((e) => endings.push(e));
   const tlp = machine.fabric.issue(fn, {
     type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
     address: whatIf.address,
@@ -109,16 +110,18 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
   machine.kernel.run();
   const attacker = machine.ownership.ownerOfFunction(whatIf.from) ?? 'host';
   const judgement = judge(attacker, endings, machine.grants, judgeContext(machine));
-  const story = tlpStory(machine.trace.records, tlp.id);
-  const delivery = tlp.target !== null && (tlp.target as { kind?: string }).kind === 'interrupt' ? (tlp.target as InterruptDelivery) : null;
+  const ending = endings.find((e) => e.tlp === tlp.id);
+  const story = tlpStory(machine.trace.records, tlp.id, ending);
+  const delivery = ending?.effects.find((e) => e.kind === 'interrupt') ?? null;
   return {
     schema: 'tlplab/send-v1',
     outcome: tlp.outcome ?? 'in-flight',
     reason: tlp.reason,
     faultCode: story.faultCode,
     path: story.path,
-    ...(delivery === null ? {} : { interrupt: { vector: delivery.vector, destination: delivery.destination, irte: delivery.irte } }),
+    ...(delivery === null ? {} : { interrupt: { vector: delivery.vector, destination: delivery.destination, irte: delivery.entry } }),
     target: story.target,
+    effects: ending?.effects ?? [],
     gates: evaluateGates(machine),
     verdict: judgement.verdict,
     attacker,

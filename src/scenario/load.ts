@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Checker } from './checker.ts';
 import { ScenarioError, type Diagnostic } from './diagnostics.ts';
 import type { ExpectRuleSpec, ScenarioSpec, VariantAssignment } from './model.ts';
+import type { ScenarioInfo } from './results.ts';
 import { normalizeEntry, type NormalizeResult } from './normalize.ts';
 import type { ScenarioFile } from './schema.ts';
 import { validateShape } from './shape.ts';
@@ -61,6 +62,8 @@ export interface LoadedScenario {
 export interface OpenedScenario {
   readonly file: string;
   readonly name: string;
+  /** What reports say about the file beside its runs. */
+  readonly info: ScenarioInfo;
   readonly axes: readonly VariantAxis[];
   readonly count: number;
   /** What derives any variant (workers get it; positions stay here). */
@@ -158,9 +161,11 @@ export function openScenario(file: string, text: string, limits: { maxVariants?:
   if (check.failed) throw new ScenarioError(sorted(check.diagnostics));
   const plan: ScenarioPlan = { file, entry: shape.entry, axes: validAxes, rules };
 
+  const { title, summary, sources } = shape.entry;
   return {
     file,
     name: shape.entry.name,
+    info: { file, name: shape.entry.name, title, summary, sources, axes: validAxes.map((a) => a.name), rules },
     axes: validAxes,
     count,
     plan,

@@ -20,6 +20,7 @@ export interface IommuSpec {
   readonly flushTimeoutNs: number;
   readonly flushQueueSize: number;
   readonly iotlbEntries: number;
+  readonly iotlbReplacement: 'lru' | 'random';
   readonly irTableSize: number;
 }
 
@@ -66,6 +67,8 @@ export interface MachineSpec {
     readonly groups: 'classic' | 'per-bus';
   };
   readonly fabric: FabricConfig;
+  /** Seeded arbitration among same-nanosecond arrivals, and per-hop jitter (ns); fifo / 0 by default. */
+  readonly timing: { readonly arbitration: 'fifo' | 'seeded'; readonly jitterNs: number };
   readonly functions: readonly FunctionSpec[];
   readonly memory: readonly MemorySpec[];
   readonly irtes: readonly IrteSpec[];

@@ -119,6 +119,8 @@ const Iommu = z.strictObject({
   'flush-timeout': Duration.optional(),
   'flush-queue': z.number().int().optional(),
   'iotlb-entries': z.number().int().optional(),
+  /** Which entry a full IOTLB gives up: least recently used, or a seeded random one (VT-d leaves it open). */
+  'iotlb-replacement': z.enum(['lru', 'random']).optional(),
   /** Interrupt remapping table entries (IRTA.S); default 65536 as Linux. */
   'ir-table-size': z.number().int().optional(),
 });
@@ -154,6 +156,11 @@ const Machine = z.strictObject({
   'msi-doorbell': z.strictObject({ at: Quantity, 'before-iommu': Toggle.optional() }).optional(),
   kernel: Kernel.optional(),
   'hop-latency': Duration.optional(),
+  /**
+   * Seeded timing where PCIe leaves the order open: arbitration among TLPs reaching a
+   * port in the same ns over different links, and extra per-hop latency (links never reorder).
+   */
+  fabric: z.strictObject({ arbitration: z.enum(['fifo', 'seeded']).optional(), jitter: Duration.optional() }).optional(),
   memory: z.array(Memory),
   devices: z.array(Device),
   irtes: z.array(Irte).optional(),

@@ -46,7 +46,7 @@ export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: num
   for (const r of records) {
     if ((r as { tlp?: unknown }).tlp !== tlp) continue;
     evidence.push(r.id);
-    const entry = describe(r);
+    const entry = describeRecord(r);
     if (entry !== null) path.push(entry);
     if (r.type === 'tlp.issued') story = { ...story, kind: r.kind, by: r.by, requester: r.requester, address: r.address };
     if (r.type === 'tlp.ended') story = { ...story, outcome: r.outcome, reason: r.reason, faultCode: faultCodeText(r.faultCode), target: r.target };
@@ -69,7 +69,8 @@ export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: num
   };
 }
 
-function describe(r: TraceRecord<MachineEvent>): PathEntry | null {
+/** A trace record as a line of a TLP's path; null for records that are not decisions (issue, setup). */
+export function describeRecord(r: TraceRecord<MachineEvent>): PathEntry | null {
   switch (r.type) {
     case 'tlp.hop':
       return { at: r.time, device: r.node, decision: r.decision, rule: r.rule, ...(r.next || r.note ? { detail: r.note ?? `→ ${r.next}` } : {}) };

@@ -54,14 +54,14 @@ function tallyFile(tally: Tally, result: FileResult, bail: number | undefined): 
   if (bail !== undefined && tally.runs - tally.passed + tally.failures >= bail) tally.bailed = true;
 }
 
-function gather(file: string, outcomes: readonly TaskOutcome[]): FileResult {
+function gather(item: Extract<Planned, { opened: unknown }>, outcomes: readonly TaskOutcome[]): FileResult {
   const runs: RunResult[] = [];
   const failures: ScenarioFailure[] = [];
   for (const outcome of outcomes) {
     if ('run' in outcome) runs.push(outcome.run);
     else if ('failure' in outcome) failures.push(outcome.failure);
   }
-  return { file, runs, failures };
+  return { file: item.file, runs, failures, scenario: item.opened.info };
 }
 
 /** Every variant of the file checked, for its positioned diagnostics (called once one fails). */
@@ -117,7 +117,7 @@ async function runInline(planned: readonly Planned[], total: number, options: Su
         valid = false;
         break;
       }
-      const outcome = runDerived(item.opened.plan, variant, options.seed);
+      const outcome = runDerived(item.opened.plan, variant, options.seed, options.stories === true);
       outcomes.push(outcome);
       sink.progress?.(++tally.done, total, item.opened.name);
       if (!('run' in outcome) || !outcome.run.pass) misses++;
@@ -128,7 +128,7 @@ async function runInline(planned: readonly Planned[], total: number, options: Su
         lastYield = performance.now();
       }
     }
-    await emit(valid ? gather(item.file, outcomes) : invalidFile(item));
+    await emit(valid ? gather(item, outcomes) : invalidFile(item));
   }
 }
 
@@ -196,7 +196,7 @@ async function runPooled(planned: readonly Planned[], total: number, options: Su
       const { slot, batch } = queue[next++]!;
       const { opened } = slot.item as { opened: OpenedScenario };
       inflight++;
-      const task: BatchTask = { plan: opened.plan, indices: batch.indices, seed: options.seed };
+      const task: BatchTask = { plan: opened.plan, indices: batch.indices, seed: options.seed, story: options.stories === true };
       void (pool.run(task) as Promise<TaskOutcome[]>).then(
         (outcomes) => {
           inflight--;
@@ -220,7 +220,7 @@ async function runPooled(planned: readonly Planned[], total: number, options: Su
     const outcomes = slot.batches.flatMap((b) => b.outcomes!);
     const item = slot.item as Extract<Planned, { opened: unknown }>;
     // A variant that fails its checks (no positions in workers) makes the file invalid, reported here with positions.
-    return outcomes.some((o) => 'unchecked' in o) ? invalidFile(item) : gather(item.file, outcomes);
+    return outcomes.some((o) => 'unchecked' in o) ? invalidFile(item) : gather(item, outcomes);
   };
   try {
     dispatch();
@@ -237,7 +237,7 @@ async function runPooled(planned: readonly Planned[], total: number, options: Su
       if (next < queue.length && next - slot.first < (jobs + 1) * 4 + slot.batches.length) {
         const { slot: mine, batch } = queue[next++]!;
         const { opened } = mine.item as { opened: OpenedScenario };
-        finish(mine, batch, runBatch({ plan: opened.plan, indices: batch.indices, seed: options.seed }));
+        finish(mine, batch, runBatch({ plan: opened.plan, indices: batch.indices, seed: options.seed, story: options.stories === true }));
         dispatch();
         await yieldToEventLoop();
       } else {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../package-root.ts';
 import { ScenarioError } from './diagnostics.ts';
 import { MatrixTooLargeError, openScenarioFile, type LoadedScenario, type OpenedScenario, type ScenarioVariant } from './load.ts';
-import type { RunResult, ScenarioFailure } from './results.ts';
+import type { RunResult, ScenarioFailure, ScenarioInfo } from './results.ts';
 import { choiceCount, namePattern, resolveFilter, selectIndices, SelectionError, type VariantFilter } from './select.ts';
 import { runPlanned, type Planned } from './suite-run.ts';
 
@@ -78,6 +78,8 @@ export interface SuiteOptions {
   readonly bail?: number;
   /** Fewest runs for which the pool is started (default POOL_MIN_RUNS; tests and benchmarks lower it). */
   readonly poolMinRuns?: number;
+  /** Tell each run TLP by TLP (RunResult.story), for reports. */
+  readonly stories?: boolean;
 }
 
 /** What one file gave: its runs in variant order, or why it could not run. */
@@ -85,6 +87,8 @@ export interface FileResult {
   readonly file: string;
   readonly runs: readonly RunResult[];
   readonly failures: readonly ScenarioFailure[];
+  /** What reports say about the file, when it is valid. */
+  readonly scenario?: ScenarioInfo;
 }
 
 export interface SuiteSink {
@@ -177,14 +181,16 @@ export async function streamSuite(files: readonly string[], options: SuiteOption
  * Runs every selected variant of every file and returns all results. Results
  * come back in file and variant order whatever the number of workers.
  */
-export async function runSuite(files: readonly string[], options: SuiteOptions): Promise<{ runs: RunResult[]; failures: ScenarioFailure[] }> {
+export async function runSuite(files: readonly string[], options: SuiteOptions): Promise<{ runs: RunResult[]; failures: ScenarioFailure[]; scenarios: ScenarioInfo[] }> {
   const runs: RunResult[] = [];
   const failures: ScenarioFailure[] = [];
+  const scenarios: ScenarioInfo[] = [];
   await streamSuite(files, options, {
     file(result) {
       runs.push(...result.runs);
       failures.push(...result.failures);
+      if (result.scenario) scenarios.push(result.scenario);
     },
   });
-  return { runs, failures };
+  return { runs, failures, scenarios };
 }

@@ -6,21 +6,25 @@
 import { VariantCheckError, variantOf, type ScenarioPlan, type ScenarioVariant } from './load.ts';
 import type { RunResult, ScenarioFailure } from './results.ts';
 import { runVariant } from './runner.ts';
+import { runStory } from './run-story.ts';
 
 export interface BatchTask {
   readonly plan: ScenarioPlan;
   /** Variant indices of the plan's matrix. */
   readonly indices: readonly number[];
   readonly seed: number;
+  /** Also tell each run TLP by TLP (RunResult.story), for reports. */
+  readonly story?: boolean;
 }
 
 /** A run, a failure while simulating, or "this variant fails its checks" (the caller reports the file with positions). */
 export type TaskOutcome = { readonly run: RunResult } | { readonly failure: ScenarioFailure } | { readonly unchecked: number };
 
 /** Runs one derived variant; an error while simulating is a failure of that variant, not of the suite. */
-export function runDerived(plan: ScenarioPlan, variant: ScenarioVariant, seed: number): TaskOutcome {
+export function runDerived(plan: ScenarioPlan, variant: ScenarioVariant, seed: number, story = false): TaskOutcome {
   try {
-    return { run: runVariant(plan, variant, seed).result };
+    const run = runVariant(plan, variant, seed);
+    return { run: story ? { ...run.result, story: runStory(plan, variant, run) } : run.result };
   } catch (error) {
     const userFacing = error instanceof Error && (error as { userFacing?: boolean }).userFacing === true;
     return {
@@ -37,7 +41,7 @@ export function runDerived(plan: ScenarioPlan, variant: ScenarioVariant, seed: n
 }
 
 /** Derives and runs variant `index` of a plan (in a worker: no positions, so a failed check is only flagged). */
-export function runIndex(plan: ScenarioPlan, index: number, seed: number): TaskOutcome {
+export function runIndex(plan: ScenarioPlan, index: number, seed: number, story = false): TaskOutcome {
   let variant: ScenarioVariant;
   try {
     variant = variantOf(plan, index);
@@ -45,11 +49,11 @@ export function runIndex(plan: ScenarioPlan, index: number, seed: number): TaskO
     if (error instanceof VariantCheckError) return { unchecked: index };
     throw error;
   }
-  return runDerived(plan, variant, seed);
+  return runDerived(plan, variant, seed, story);
 }
 
 export function runBatch(task: BatchTask): TaskOutcome[] {
-  return task.indices.map((index) => runIndex(task.plan, index, task.seed));
+  return task.indices.map((index) => runIndex(task.plan, index, task.seed, task.story === true));
 }
 
 export default runBatch;

@@ -1,9 +1,11 @@
 /** `tlplab explain <file>` and `tlplab send <file> …`: why each TLP went where it went. */
 import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from '../../scenario/load.ts';
 import { explainVariant, sendWhatIf } from '../../scenario/explain.ts';
+import { storyOfVariant } from '../../scenario/run-story.ts';
 import { selectVariants } from '../../scenario/suite.ts';
 import { parseQuantity } from '../../scenario/units.ts';
 import { renderExplanation, renderSend } from '../../report/explain.ts';
+import { renderRunSvg } from '../../report/svg-run.ts';
 import { describeVariant } from '../../report/variant-text.ts';
 import { ExitCode, UsageError } from '../exit.ts';
 import type { Io } from '../io.ts';
@@ -17,6 +19,9 @@ export interface ExplainOptions {
   readonly filter?: unknown;
   readonly json?: boolean;
   readonly jsonFile?: unknown;
+  /** Write the selected run's picture (one variant) as SVG. */
+  readonly svg?: unknown;
+  readonly force?: unknown;
 }
 
 /** JSON to stdout (--json) or to a file (--json-file / --json=FILE), checked before any work. */
@@ -34,11 +39,18 @@ function variantsOf(loaded: LoadedScenario, options: { variant?: unknown; filter
 }
 
 /** Exit 1 when any explained run is not as its scenario expects (as `run` would). */
-export function runExplain(io: Io, options: ExplainOptions): number {
+export async function runExplain(io: Io, options: ExplainOptions): Promise<number> {
   const seed = seedOf(options.seed ?? 1);
   const json = jsonTarget(io, options, [options.file]);
+  const svg = fileOption(options.svg, '--svg');
+  if (svg !== undefined) checkOutputs([{ flag: '--svg', path: svg }], [options.file], options.force === true);
   const loaded = loadScenarioFile(options.file);
-  const explanations = variantsOf(loaded, options).map((v) => explainVariant(loaded, v, seed));
+  const variants = variantsOf(loaded, options);
+  if (svg !== undefined && variants.length !== 1) {
+    throw new UsageError(`--svg draws one run, and ${variants.length} variants match; pin one with --variant (e.g. ${describeVariant(variants[0]!.assignment).split(', ').map((v) => `--variant ${v}`).join(' ')})`);
+  }
+  const explanations = variants.map((v) => explainVariant(loaded, v, seed));
+  if (svg !== undefined) io.writeFile(svg, await renderRunSvg(storyOfVariant(loaded, variants[0]!, seed), loaded.title));
   if (json) json({ schema: 'tlplab/explain-v1', seed, explanations: explanations.map((e) => ({ ...e, bdfs: Object.fromEntries(e.bdfs) })) });
   else io.out(explanations.map((e) => renderExplanation(e, { color: io.color })).join('\n'));
   return explanations.every((e) => e.result.pass) ? ExitCode.ok : ExitCode.expectationFailed;

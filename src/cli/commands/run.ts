@@ -6,11 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import { BUILT_IN_LIBRARY, discoverScenarios, planSuite, type FileResult } from '../../scenario/suite.ts';
 import { runPlanned } from '../../scenario/suite-run.ts';
-import type { RunResult, ScenarioFailure } from '../../scenario/results.ts';
+import type { RunResult, ScenarioFailure, ScenarioInfo, SuiteResult } from '../../scenario/results.ts';
 import { jsonStream } from '../../report/json.ts';
 import { junitDocument, junitSuite, type JunitSuite } from '../../report/junit.ts';
 import { renderPrettyEnd, renderPrettyFile } from '../../report/pretty.ts';
-import { renderHtml, renderMarkdown } from '../../report/html.ts';
+import { renderHtml } from '../../report/html.ts';
+import { renderMarkdown } from '../../report/markdown.ts';
+import { findRaces, parseSeedRange } from '../../scenario/races.ts';
 import { countsExitCode, UsageError } from '../exit.ts';
 import type { Io, OutputFile } from '../io.ts';
 import { checkOutputs, type OutputTarget } from '../output.ts';
@@ -20,6 +22,8 @@ import { bailOption, fileOption, patternOption, positiveInteger, seedOf, shardOp
 export interface RunOptions {
   readonly paths: readonly string[];
   readonly seed?: unknown;
+  /** "A..B": run every seed of the range and report the runs that depend on it. */
+  readonly seeds?: unknown;
   readonly json?: unknown;
   readonly jsonFile?: unknown;
   readonly reporter?: unknown;
@@ -63,7 +67,9 @@ function reporterOf(options: RunOptions): 'pretty' | 'json' {
 }
 
 export async function runRun(io: Io, options: RunOptions, quiet = false): Promise<number> {
-  const seed = seedOf(options.seed ?? 1);
+  const range = options.seeds === undefined ? null : parseSeedRange(String(options.seeds));
+  if (options.seeds !== undefined && range === null) throw new UsageError(`--seeds needs A..B with A ≤ B (e.g. 1..20), got '${String(options.seeds)}'`);
+  const seed = range === null ? seedOf(options.seed ?? 1) : range.from;
   const jobs = options.jobs === undefined ? 1 : positiveInteger(options.jobs, '--jobs');
   const shard = options.shard === undefined ? undefined : shardOption(options.shard);
   const maxRuns = options.maxRuns === undefined ? undefined : positiveInteger(options.maxRuns, '--max-runs');
@@ -80,7 +86,9 @@ export async function runRun(io: Io, options: RunOptions, quiet = false): Promis
   checkOutputs(targets, files, options.force === true);
 
   const started = performance.now();
-  const suiteOptions = { seed, filter: variantFilter(options.variant), pattern: patternOption(options.filter), jobs, maxRuns, bail, ...(shard ? { shard } : {}) };
+  const keepAll = outputs.html !== undefined || outputs.markdown !== undefined;
+  // Reports tell each run TLP by TLP; the plain matrix does not need the stories.
+  const suiteOptions = { seed, filter: variantFilter(options.variant), pattern: patternOption(options.filter), jobs, maxRuns, bail, stories: keepAll, ...(shard ? { shard } : {}) };
   // Planning refuses bad filters and oversized matrices before anything is written.
   const plan = planSuite(files, suiteOptions);
   const stdout = lineWriter(io.out);
@@ -88,8 +96,9 @@ export async function runRun(io: Io, options: RunOptions, quiet = false): Promis
   let jsonFile: OutputFile | undefined;
   let jsonToFile: ReturnType<typeof jsonStream> | undefined;
   const junit: JunitSuite[] = [];
-  const keepAll = outputs.html !== undefined || outputs.markdown !== undefined;
-  const all: { runs: RunResult[]; failures: ScenarioFailure[] } = { runs: [], failures: [] };
+  const all: { runs: RunResult[]; failures: ScenarioFailure[]; scenarios: ScenarioInfo[] } = { runs: [], failures: [], scenarios: [] };
+  // --seeds compares every seed's runs, so it keeps them.
+  const firstSeedRuns: RunResult[] = [];
   const failures: ScenarioFailure[] = [];
   let progress: Progress | null | undefined;
   try {
@@ -113,7 +122,9 @@ export async function runRun(io: Io, options: RunOptions, quiet = false): Promis
         if (keepAll) {
           all.runs.push(...result.runs);
           all.failures.push(...result.failures);
+          if (result.scenario) all.scenarios.push(result.scenario);
         }
+        if (range !== null) firstSeedRuns.push(...result.runs);
         await io.drain();
       },
       progress(done, total, scenario) {
@@ -123,21 +134,32 @@ export async function runRun(io: Io, options: RunOptions, quiet = false): Promis
     });
     const counts = { ...ran, unselected: plan.unselected };
     progress?.stop();
+    let seeds: SuiteResult['seeds'];
+    if (range !== null) {
+      const bySeed = new Map<number, readonly RunResult[]>([[seed, firstSeedRuns]]);
+      for (let s = seed + 1; s <= range.to; s++) {
+        const runs: RunResult[] = [];
+        await runPlanned(plan.planned, plan.total, { ...suiteOptions, seed: s, stories: false }, { file: (r) => void runs.push(...r.runs) });
+        bySeed.set(s, runs);
+      }
+      const failedSeeds = [...bySeed].filter(([, list]) => list.some((r) => !r.pass)).map(([s]) => s);
+      seeds = { from: range.from, to: range.to, races: findRaces(bySeed), failedSeeds };
+    }
     const meta = { wallMs: Math.round(performance.now() - started), jobs: counts.jobs, ...(shard ? { shard: { ...shard, of: plan.of } } : {}) };
     const notRun = counts.bailed ? counts.planned - counts.runs : 0;
-    if (reporter === 'pretty') io.out(renderPrettyEnd(failures, { seed, runs: counts.runs, passed: counts.passed, notRun, unselected: counts.unselected }, { color: io.color }));
-    jsonOut?.end(failures, meta);
+    if (reporter === 'pretty') io.out(renderPrettyEnd(failures, { seed, runs: counts.runs, passed: counts.passed, notRun, unselected: counts.unselected, seeds }, { color: io.color }));
+    jsonOut?.end(failures, meta, seeds);
     stdout.flush();
-    jsonToFile?.end(failures, meta);
+    jsonToFile?.end(failures, meta, seeds);
     jsonFile?.close();
     const written: string[] = outputs.json === undefined ? [] : [outputs.json];
     if (outputs.junit !== undefined) {
       io.writeFile(outputs.junit, junitDocument(junit));
       written.push(outputs.junit);
     }
-    const suite = { seed, ...all, meta };
+    const suite: SuiteResult = { seed, ...all, ...(seeds === undefined ? {} : { seeds }), meta };
     if (outputs.html !== undefined) {
-      io.writeFile(outputs.html, renderHtml(suite));
+      io.writeFile(outputs.html, await renderHtml(suite));
       written.push(outputs.html);
     }
     if (outputs.markdown !== undefined) {
@@ -146,7 +168,8 @@ export async function runRun(io: Io, options: RunOptions, quiet = false): Promis
     }
     if (quiet) io.out(`wrote ${written.join(', ')} (${counts.runs} runs, ${counts.passed} as expected, ${counts.runs - counts.passed} not${counts.failures ? `, ${counts.failures} scenario error(s)` : ''}; seed ${seed})`);
     const code = countsExitCode(counts);
-    return code === 0 && counts.bailed ? 1 : code;
+    // Stopped by --bail, or not as expected under another seed of --seeds: a regression too.
+    return code === 0 && (counts.bailed || (seeds?.failedSeeds.length ?? 0) > 0) ? 1 : code;
   } catch (error) {
     progress?.stop();
     jsonFile?.abort();
