@@ -5,6 +5,7 @@
  */
 import { isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError } from 'yaml';
 import type { Diagnostic } from './diagnostics.ts';
+import { fastData, MAX_DEPTH } from './fast-yaml.ts';
 
 export type Path = readonly (string | number)[];
 
@@ -14,20 +15,37 @@ export interface Position {
 }
 
 export class SourceFile {
+  private doc: Document | undefined;
+  private lines: LineCounter | undefined;
+
   private constructor(
     readonly file: string,
-    private readonly doc: Document,
-    private readonly lines: LineCounter,
+    private readonly text: string,
   ) {}
+
+  /** The position-keeping document, built on first use: a valid file parsed by the fast path never needs it. */
+  private document(): { doc: Document; lines: LineCounter } {
+    if (this.doc === undefined || this.lines === undefined) {
+      this.lines = new LineCounter();
+      this.doc = parseDocument(this.text, { lineCounter: this.lines, uniqueKeys: true, version: '1.2' });
+    }
+    return { doc: this.doc, lines: this.lines };
+  }
 
   /**
    * Parses YAML text; YAML errors, and the yaml library's resource limits
    * (alias expansion, nesting), come back as positioned diagnostics.
    */
   static parse(file: string, text: string): { source: SourceFile; data: unknown; diagnostics: Diagnostic[] } {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, version: '1.2' });
-    const source = new SourceFile(file, doc, lines);
+    const fast = fastData(text);
+    if (fast !== undefined) return { source: new SourceFile(file, text), data: fast, diagnostics: [] };
+    return SourceFile.parseWithPositions(file, text);
+  }
+
+  /** The `yaml` library's path alone (tests compare the fast path with it). */
+  static parseWithPositions(file: string, text: string): { source: SourceFile; data: unknown; diagnostics: Diagnostic[] } {
+    const source = new SourceFile(file, text);
+    const { doc, lines } = source.document();
     const at = (offset: number) => {
       const p = lines.linePos(offset);
       return { file, line: p.line, column: p.col };
@@ -58,7 +76,8 @@ export class SourceFile {
    * that exists is used.
    */
   positionOf(path: Path, key = false): Position {
-    let node: unknown = this.doc.contents;
+    const { doc, lines } = this.document();
+    let node: unknown = doc.contents;
     let keyNode: unknown;
     for (const segment of path) {
       if (isMap(node)) {
@@ -75,7 +94,7 @@ export class SourceFile {
     }
     const target = (key && keyNode !== undefined ? keyNode : (node ?? keyNode)) as YamlNode | undefined;
     const offset = target?.range?.[0] ?? 0;
-    const at = this.lines.linePos(offset);
+    const at = lines.linePos(offset);
     return { line: at.line, column: at.col };
   }
 
@@ -88,8 +107,7 @@ export class SourceFile {
 
 /** Alias expansions `toJS` allows before calling it resource exhaustion (the yaml library's default). */
 export const MAX_ALIAS_COUNT = 100;
-/** Deepest nesting of mappings and lists a scenario may use (the reference example uses 5). */
-export const MAX_DEPTH = 64;
+export { MAX_DEPTH };
 
 /** The yaml library's message, first line, without its own position, in words a scenario author acts on. */
 function yamlMessage(error: YAMLError): string {

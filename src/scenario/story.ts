@@ -39,11 +39,25 @@ export interface TlpStory {
   readonly evidence: readonly number[];
 }
 
-export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending): TlpStory {
+/** Each TLP's trace records, in order: built once per run, so telling every TLP stays linear in the trace (issue 18). */
+export function recordsByTlp(records: readonly TraceRecord<MachineEvent>[]): Map<number, TraceRecord<MachineEvent>[]> {
+  const index = new Map<number, TraceRecord<MachineEvent>[]>();
+  for (const r of records) {
+    const tlp = (r as { tlp?: unknown }).tlp;
+    if (typeof tlp !== 'number' || tlp === 0) continue;
+    const list = index.get(tlp);
+    if (list === undefined) index.set(tlp, [r]);
+    else list.push(r);
+  }
+  return index;
+}
+
+/** One TLP's story from the trace; pass `index` (recordsByTlp) when telling many TLPs of one run. */
+export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending, index?: ReadonlyMap<number, readonly TraceRecord<MachineEvent>[]>): TlpStory {
   const path: PathEntry[] = [];
   const evidence: number[] = [];
   let story: Partial<TlpStory> & { tlp: number } = { tlp };
-  for (const r of records) {
+  for (const r of index === undefined ? records : (index.get(tlp) ?? [])) {
     if ((r as { tlp?: unknown }).tlp !== tlp) continue;
     evidence.push(r.id);
     const entry = describeRecord(r);
