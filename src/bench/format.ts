@@ -7,7 +7,7 @@ const mb = (bytes: number) => `${int(bytes / 1e6)} MB`;
 const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
 
 export function formatBench(r: BenchReport): string[] {
-  const { flood, scenarios, groups, memory, kernel, machine, startup, matrix, jobs } = r;
+  const { flood, scenarios, groups, memory, kernel, machine, startup, matrix, jobs, shards, explain, load, sweep } = r;
   const lines = [`tlplab bench — node ${machine.node}, ${machine.cpu}, ${machine.cores} cores (${machine.platform}); each figure the median of ${r.runs} runs after ${r.warmups} warm-ups`, ''];
   if (flood) {
     lines.push(
@@ -53,6 +53,23 @@ export function formatBench(r: BenchReport): string[] {
       lines.push(`8. --jobs 2 against --jobs 1, whole processes, the pool forced on (by default it starts from ${int(jobs.poolMinRuns)} runs):`);
       for (const p of jobs.pairs) lines.push(`   ${p.label} (${int(p.runs)} runs): --jobs 1 ${ms(p.jobs1Ms)}, --jobs 2 ${ms(p.jobs2Ms)}, speed-up ${p.speedup.toFixed(2)}×`);
     }
+  }
+  if (shards) {
+    lines.push('9. shard balance, --shard i/n over all runs (runs per shard, fewest–most):');
+    for (const b of shards) lines.push(`   ${b.label} (${int(b.runs)} runs): ${b.shards.map((s) => `${s.n} shards ${s.min}–${s.max}`).join(', ')}   target: within 1 run   ${verdict(b.met)}`);
+  }
+  if (explain) {
+    lines.push(`10. explain, ${int(explain.steps)} steps in one variant: load ${ms(explain.loadMs)}, run ${ms(explain.runMs)}, explain ${ms(explain.explainMs ?? 0)}   target < ${ms(explain.targetMs)}   ${verdict(explain.met)}`);
+  }
+  if (load) {
+    lines.push(`11. a ${int(load.steps)}-step file (${int(load.steps)} DMA writes): load ${ms(load.loadMs)} (read, parse, validate), run ${ms(load.runMs)}   target: load < ${ms(load.targetMs)}   ${verdict(load.met)}`);
+  }
+  if (sweep) {
+    lines.push(
+      sweep.measured
+        ? `12. sweep of ${sweep.files} files × 1,024 variants (${int(sweep.runs)} runs), run --json as a whole process: ${ms(sweep.wallMs)}, peak RSS ${mb(sweep.maxRssBytes)}   target < ${sweep.targetBytes / 1e9} GB   ${verdict(sweep.met)}`
+        : `12. sweep: ${sweep.note}`,
+    );
   }
   if (kernel) {
     lines.push('', `kernel alone: ${int(kernel.kernelEventsPerSecond)} events/s, bare binary-heap loop ${int(kernel.bareEventsPerSecond)} events/s, ratio ${kernel.ratio.toFixed(2)} (${int(kernel.events)} events)`);

@@ -13,9 +13,12 @@ import { memoryFigure, MEMORY_TARGET_BYTES, type MemoryFigure } from './memory-b
 import { benchScenarioLibrary, type ScenarioFigures } from './scenario-bench.ts';
 import { benchProcesses, STARTUP_COMMANDS, type ProcessFigure } from './process-bench.ts';
 import { benchJobs, benchMatrix, type JobsFigures, type MatrixFigures } from './matrix-bench.ts';
+import { benchLong, benchShards, benchSweep, type LongFigures, type ShardBalance, type SweepFigures } from './sweep-bench.ts';
 
 /** Figures `--only` can pick. */
-export const FIGURES = ['kernel', 'flood', 'scenarios', 'groups', 'memory', 'startup', 'matrix', 'jobs'] as const;
+export const FIGURES = ['kernel', 'flood', 'scenarios', 'groups', 'memory', 'startup', 'matrix', 'jobs', 'shards', 'explain', 'load', 'sweep'] as const;
+/** Figures run without --only: all but the sweep (a minute of work; issue 18's memory figure). */
+export const DEFAULT_FIGURES: readonly FigureName[] = FIGURES.filter((f) => f !== 'sweep');
 export type FigureName = (typeof FIGURES)[number];
 
 export interface BenchOptions {
@@ -66,6 +69,11 @@ export interface BenchReport {
   readonly startup?: readonly ProcessFigure[];
   readonly matrix?: MatrixFigures;
   readonly jobs?: JobsFigures;
+  /** Issue 18: shard balance, explain over 10 000 steps, a 100 000-step file, a sweep's memory. */
+  readonly shards?: readonly ShardBalance[];
+  readonly explain?: LongFigures;
+  readonly load?: LongFigures;
+  readonly sweep?: SweepFigures;
 }
 
 export function benchMachine(): BenchMachine {
@@ -76,7 +84,7 @@ export function benchMachine(): BenchMachine {
 export async function runBench(options: BenchOptions, progress: (figure: string) => void = () => undefined): Promise<BenchReport> {
   const timing = { runs: options.runs, warmups: options.warmups };
   const want = (name: FigureName) => {
-    const yes = options.only === undefined || options.only.includes(name);
+    const yes = (options.only ?? DEFAULT_FIGURES).includes(name);
     if (yes) progress(name);
     return yes;
   };
@@ -89,6 +97,11 @@ export async function runBench(options: BenchOptions, progress: (figure: string)
   const matrix = want('matrix') ? await benchMatrix({ runs: Math.min(options.runs, 3), warmups: Math.min(options.warmups, 1) }) : undefined;
   const libraryRuns = scenarios?.measured ? scenarios.runs : 0;
   const jobs = want('jobs') ? benchJobs({ runs: Math.min(options.runs, 3), warmups: Math.min(options.warmups, 1) }, libraryRuns) : undefined;
+  const shards = want('shards') ? benchShards() : undefined;
+  const few = { runs: Math.min(options.runs, 3), warmups: Math.min(options.warmups, 1) };
+  const explain = want('explain') ? benchLong(10_000, true, 2000, few) : undefined;
+  const load = want('load') ? benchLong(100_000, false, 5000, { runs: 1, warmups: 0 }) : undefined;
+  const sweep = want('sweep') ? benchSweep(100) : undefined;
   return {
     schema: 'tlplab/bench-v1',
     machine: benchMachine(),
@@ -101,6 +114,10 @@ export async function runBench(options: BenchOptions, progress: (figure: string)
     ...(startup && { startup }),
     ...(matrix && { matrix }),
     ...(jobs && { jobs }),
+    ...(shards && { shards }),
+    ...(explain && { explain }),
+    ...(load && { load }),
+    ...(sweep && { sweep }),
   };
 }
 
@@ -113,5 +130,9 @@ export function missedTargets(report: BenchReport): string[] {
   if (report.memory && !report.memory.met) missed.push('memory');
   for (const figure of report.startup ?? []) if (figure.met === false) missed.push(`startup (${figure.label})`);
   if (report.matrix && !report.matrix.met) missed.push('matrix');
+  if (report.shards?.some((s) => !s.met)) missed.push('shards');
+  if (report.explain && !report.explain.met) missed.push('explain');
+  if (report.load && !report.load.met) missed.push('load');
+  if (report.sweep?.measured && !report.sweep.met) missed.push('sweep');
   return missed;
 }

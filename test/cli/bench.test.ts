@@ -8,6 +8,8 @@ import { LIBRARY_DIR } from '../../src/bench/scenario-bench.ts';
 import { discoverScenarios } from '../../src/scenario/suite.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
 import { benchMatrix, matrixScenario, runMatrixOnce, writeMatrix } from '../../src/bench/matrix-bench.ts';
+import { benchLong, benchShards, longScenario } from '../../src/bench/sweep-bench.ts';
+import { loadScenario } from '../../src/scenario/load.ts';
 
 // The whole-process and matrix figures (6–8) take a minute: tested below at small sizes.
 const TINY = ['--only', 'kernel,flood,scenarios,groups,memory', '--endpoints', '4', '--tlps', '100', '--devices', '200', '--in-flight', '640', '--runs', '1', '--warmups', '0', '--events', '1000'];
@@ -95,6 +97,26 @@ describe('matrix and start-up figures (issue 13)', () => {
     const { code, stderr } = await tlplab('bench', '--only', 'startpu');
     expect(code).toBe(2);
     expect(stderr).toContain("unknown figure 'startpu' — did you mean 'startup'?");
+  });
+});
+
+describe('sweep figures (issue 18)', () => {
+  it('shards of the library, and of the library with a 1024-variant file, are within one run of each other', () => {
+    const [library, big] = benchShards([2, 3, 5]);
+    expect(library!.runs).toBeGreaterThan(100);
+    expect(big!.runs).toBe(library!.runs + 1024);
+    for (const b of [library!, big!]) {
+      expect(b.met).toBe(true);
+      for (const s of b.shards) expect(s.max - s.min).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a long scenario has one step per write, in time order, and is isolated', () => {
+    const loaded = loadScenario('long.yaml', longScenario(50));
+    expect(loaded.variantAt(0).spec.steps).toHaveLength(50);
+    const figures = benchLong(50, true, 10_000, { runs: 1, warmups: 0 });
+    expect(figures).toMatchObject({ steps: 50, met: true });
+    expect(figures.explainMs).not.toBeNull();
   });
 });
 
