@@ -14,10 +14,19 @@ export interface ParsedArgv {
   readonly argv: string[];
   /** --color (true), --no-color (false), or neither. */
   readonly color: boolean | undefined;
+  /**
+   * Address and data flags as typed: cac turns "0x10000000000000000" into a
+   * rounded number before a command sees it, and addresses are read exactly.
+   */
+  readonly exact: Readonly<Record<string, string>>;
 }
+
+/** Flags whose values are addresses or data (camel-cased as cac names them). */
+const EXACT_FLAGS: Record<string, string> = { '--write': 'write', '--read': 'read', '--data': 'data' };
 
 export function preprocessArgv(input: readonly string[]): ParsedArgv {
   const argv: string[] = [];
+  const exact: Record<string, string> = {};
   let color: boolean | undefined;
   for (let i = 0; i < input.length; i++) {
     const arg = input[i]!;
@@ -34,6 +43,8 @@ export function preprocessArgv(input: readonly string[]): ParsedArgv {
       continue;
     }
     const next = input[i + 1];
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (EXACT_FLAGS[flag] !== undefined && (inline !== undefined || next !== undefined)) exact[EXACT_FLAGS[flag]!] = inline ?? next!;
     if (arg === '--json' && next !== undefined && !next.startsWith('-') && /\.json$/i.test(next)) {
       argv.push('--json-file', next);
       i++;
@@ -41,5 +52,5 @@ export function preprocessArgv(input: readonly string[]): ParsedArgv {
     }
     argv.push(arg);
   }
-  return { argv, color };
+  return { argv, color, exact };
 }

@@ -27,7 +27,8 @@ function jsonOutput(command: Command, what: string): Command {
 
 const force = (command: Command) => command.option('--force', 'Allow overwriting a file that is not an earlier tlplab output');
 
-export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
+/** `exact`: address and data flags as typed (argv.ts), which replace cac's numbers. */
+export function registerCommands(cli: CAC, io: Io, complete: Complete, exact: Readonly<Record<string, string>> = {}): void {
   const run = <T>(load: () => Promise<T>, call: (module: T) => Promise<number> | number) => complete(load().then(call));
 
   const runCommand = selection(cli.command('run [...paths]', 'Run scenarios and print the isolation matrix (default: the built-in attack library)'));
@@ -93,7 +94,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
     .example('  $ tlplab send scenarios/spoofed-msi.yaml --from nic --write 0xfee00000 --data 0x30 --expect isolated \\')
     .example('      --variant iommu.interrupt-remapping=on --variant iommu.source-id-validation=on')
-    .action((file: string, options: Record<string, unknown>) => run(() => import('./commands/explain.ts'), (m) => m.runSend(io, { file, ...options })));
+    .action((file: string, options: Record<string, unknown>) => run(() => import('./commands/explain.ts'), (m) => m.runSend(io, { file, ...options, ...exact })));
 
   jsonOutput(cli.command('audit <lspci-dump>', "Run the library's attacks against a real machine (lspci -vvv as root)"), '{ schema: "tlplab/audit-v1", assumptions, findings, skipped }')
     .option('--iommu <model>', 'vtd | amd-vi | none (lspci does not show it)', { default: 'vtd' })

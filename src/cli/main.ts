@@ -19,7 +19,7 @@ const EXIT_CODES = `  0  every expectation met
 
 /** Runs one command line; `io` defaults to the process streams (with --color / --no-color applied). */
 export async function main(rawArgv: readonly string[], io?: Io): Promise<number> {
-  const { argv, color } = preprocessArgv(rawArgv);
+  const { argv, color, exact } = preprocessArgv(rawArgv);
   // --color / --no-color apply to an injected Io too (tests).
   const out = io === undefined ? processIo(color) : color === undefined ? io : { ...io, color };
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
@@ -28,9 +28,14 @@ export async function main(rawArgv: readonly string[], io?: Io): Promise<number>
   }
   const cli = cac('tlplab');
   let result: Promise<number> | number = ExitCode.ok;
-  registerCommands(cli, out, (pending) => {
-    result = pending;
-  });
+  registerCommands(
+    cli,
+    out,
+    (pending) => {
+      result = pending;
+    },
+    exact,
+  );
   cli.option('--color', 'Colour even when stdout is not a terminal; --no-color: none, and no progress bar (also NO_COLOR=1)');
   cli.option('-h, --help', 'Display this message');
   cli.option('-v, --version', 'Display the version');

@@ -142,6 +142,15 @@ describe('no silent passes', () => {
     expect((await tlplab(...off, '--expect', 'maybe')).code).toBe(2);
   });
 
+  it('send reads addresses exactly, past what the command-line parser would round', async () => {
+    const on = ['--variant', 'iommu.interrupt-remapping=on', '--variant', 'iommu.source-id-validation=on'];
+    const over = await tlplab('send', reference, '--from', 'nic', '--write', '0x10000000000000000', ...on);
+    expect(over.code).toBe(2);
+    expect(over.stderr).toContain("--write '0x10000000000000000' is beyond the 64-bit limit 0xffff_ffff_ffff_ffff");
+    const inexact = await tlplab('send', reference, '--from', 'nic', '--write=0x20000000000001', ...on);
+    expect(inexact.stderr).toContain("--write '0x20000000000001' is 0x20_0000_0000_0000 (2^53) or more");
+  });
+
   it('--bail stops after the first failed expectation and exits 1', async () => {
     const { code, stdout } = await tlplab('run', wrong, library, '--bail');
     expect(code).toBe(1);

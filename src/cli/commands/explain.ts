@@ -3,7 +3,7 @@ import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from '../
 import { explainVariant, sendWhatIf } from '../../scenario/explain.ts';
 import { storyOfVariant } from '../../scenario/run-story.ts';
 import { selectVariants } from '../../scenario/suite.ts';
-import { parseQuantity } from '../../scenario/units.ts';
+import { quantityProblem, readQuantity } from '../../scenario/units.ts';
 import { renderExplanation, renderSend } from '../../report/explain.ts';
 import { renderRunSvg } from '../../report/svg-run.ts';
 import { describeVariant } from '../../report/variant-text.ts';
@@ -71,10 +71,11 @@ export interface SendOptions {
   readonly jsonFile?: unknown;
 }
 
+/** An address or value flag, read exactly as scenario files are (units.ts): 64-bit limit, no rounding. */
 function numberFlag(value: unknown, flag: string, example: string): number {
-  const parsed = parseQuantity(typeof value === 'number' ? value : String(value));
-  if (parsed === undefined) throw new UsageError(`${flag} '${String(value)}' is not a number (write ${example})`);
-  return parsed;
+  const parsed = readQuantity(typeof value === 'number' ? value : String(value));
+  if (!parsed.ok) throw new UsageError(`${flag} '${String(value)}' ${parsed.reason === 'malformed' ? `is not a number (write ${example})` : quantityProblem(parsed)}`);
+  return parsed.value;
 }
 
 export function runSend(io: Io, options: SendOptions): number {
