@@ -2,7 +2,7 @@
 import { parseDuration } from '../sim/time.ts';
 import { didYouMean, type Diagnostic } from './diagnostics.ts';
 import type { Path } from './source.ts';
-import { quantityProblem, readQuantity } from './units.ts';
+import { quantityProblem, readQuantity, readRequestAddress } from './units.ts';
 import type { Locate } from './validate.ts';
 
 export class Checker {
@@ -26,6 +26,16 @@ export class Checker {
       return 0;
     }
     return n.value;
+  }
+
+  /** A device's request address: any 64-bit value, exact (units.ts readRequestAddress). */
+  requestAddress(value: unknown, path: Path, what: string): { readonly address: number; readonly exact: string | null } {
+    const n = readRequestAddress(value);
+    if (!n.ok) {
+      this.error(path, `${what} '${String(value)}' ${quantityProblem(n)}`, n.reason === 'malformed' ? 'bad-quantity' : 'address-over-64-bit');
+      return { address: 0, exact: null };
+    }
+    return { address: n.value, exact: n.exact };
   }
 
   /** A duration in ns; reports and returns 0 when malformed. */

@@ -60,6 +60,8 @@ export interface WhatIf {
   readonly data: number;
   readonly as: string | null;
   readonly translated: boolean;
+  /** Exact hex text of an address at or above 2^53 (`address` stands for it). */
+  readonly exactAddress?: string | null;
 }
 
 export interface SendResult {
@@ -103,6 +105,7 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
   const tlp = machine.fabric.issue(fn, {
     type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
     address: whatIf.address,
+    ...(whatIf.exactAddress ? { exactAddress: whatIf.exactAddress } : {}),
     data: whatIf.data,
     length: 4,
     at: whatIf.translated ? 'translated' : 'untranslated',
@@ -132,8 +135,8 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
 
 export function describeStep(step: StepSpec): string {
   const hex = (n: number) => `0x${n.toString(16)}`;
-  const target = (t: { address: number } | { bar: { device: string; index: number }; offset: number }) =>
-    'address' in t ? hex(t.address) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
+  const target = (t: { address: number; exact?: string | null } | { bar: { device: string; index: number }; offset: number }) =>
+    'address' in t ? (t.exact ?? hex(t.address)) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
   const mods = 'from' in step ? `${step.as === null ? '' : ` as ${formatRid(step.as)}`}${step.translated ? ' (AT=translated)' : ''}` : '';
   switch (step.kind) {
     case 'write':

@@ -171,7 +171,7 @@ function forgedId(text: string | undefined, path: Path, check: Checker): number 
 }
 
 function accessTarget(entry: StepEntry['write'], path: Path, ctx: Context, check: Checker): AccessTargetSpec {
-  if (typeof entry !== 'object' || entry === null) return { address: check.quantity(entry, path, 'address') };
+  if (typeof entry !== 'object' || entry === null) return check.requestAddress(entry, path, 'address');
   const match = /^(.+)\.(?:bar)?(\d)$/.exec(entry.bar);
   const offset = entry.offset === undefined ? 0 : check.quantity(entry.offset, [...path, 'offset'], 'offset');
   if (!match) {

@@ -25,6 +25,8 @@ export interface TlpStory {
   readonly by: string;
   readonly requester: string;
   readonly address: number;
+  /** Exact hex text of an address at or above 2^53. */
+  readonly exactAddress?: string;
   readonly path: readonly PathEntry[];
   readonly outcome: string | null;
   readonly reason: string;
@@ -62,7 +64,7 @@ export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: num
     evidence.push(r.id);
     const entry = describeRecord(r);
     if (entry !== null) path.push(entry);
-    if (r.type === 'tlp.issued') story = { ...story, kind: r.kind, by: r.by, requester: r.requester, address: r.address };
+    if (r.type === 'tlp.issued') story = { ...story, kind: r.kind, by: r.by, requester: r.requester, address: r.address, ...(r.exactAddress === undefined ? {} : { exactAddress: r.exactAddress }) };
     if (r.type === 'tlp.ended') story = { ...story, outcome: r.outcome, reason: r.reason, faultCode: faultCodeText(r.faultCode), target: r.target };
   }
   return {
@@ -71,6 +73,7 @@ export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: num
     by: story.by ?? '?',
     requester: story.requester ?? '?',
     address: story.address ?? 0,
+    ...(story.exactAddress === undefined ? {} : { exactAddress: story.exactAddress }),
     path,
     outcome: story.outcome ?? null,
     reason: story.reason ?? '',

@@ -147,8 +147,12 @@ describe('no silent passes', () => {
     const over = await tlplab('send', reference, '--from', 'nic', '--write', '0x10000000000000000', ...on);
     expect(over.code).toBe(2);
     expect(over.stderr).toContain("--write '0x10000000000000000' is beyond the 64-bit limit 0xffff_ffff_ffff_ffff");
-    const inexact = await tlplab('send', reference, '--from', 'nic', '--write=0x20000000000001', ...on);
-    expect(inexact.stderr).toContain("--write '0x20000000000001' is 0x20_0000_0000_0000 (2^53) or more");
+    // Above 2^53 the address is carried exactly (readRequestAddress): it faults at the IOMMU's address width, named as typed.
+    const wide = await tlplab('send', reference, '--from', 'nic', '--write=0x20000000000001', ...on, '--json');
+    expect(wide.code).toBe(0);
+    expect(JSON.parse(wide.stdout)).toMatchObject({ outcome: 'faulted', reason: 'iommu.address-width', faultCode: '0x04' });
+    const data = await tlplab('send', reference, '--from', 'nic', '--write=0x1000', '--data=0x20000000000001', ...on);
+    expect(data.stderr).toContain("--data '0x20000000000001' is 0x20_0000_0000_0000 (2^53) or more");
   });
 
   it('--bail stops after the first failed expectation and exits 1', async () => {

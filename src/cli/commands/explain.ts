@@ -3,7 +3,7 @@ import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from '../
 import { explainVariant, sendWhatIf } from '../../scenario/explain.ts';
 import { storyOfVariant } from '../../scenario/run-story.ts';
 import { selectVariants } from '../../scenario/suite.ts';
-import { quantityProblem, readQuantity } from '../../scenario/units.ts';
+import { quantityProblem, readQuantity, readRequestAddress } from '../../scenario/units.ts';
 import { renderExplanation, renderSend } from '../../report/explain.ts';
 import { renderRunSvg } from '../../report/svg-run.ts';
 import { describeVariant } from '../../report/variant-text.ts';
@@ -78,13 +78,20 @@ function numberFlag(value: unknown, flag: string, example: string): number {
   return parsed.value;
 }
 
+/** A request address: any 64-bit value, exact (units.ts readRequestAddress). */
+function addressFlag(value: unknown, flag: string): { address: number; exact: string | null } {
+  const parsed = readRequestAddress(typeof value === 'number' ? value : String(value));
+  if (!parsed.ok) throw new UsageError(`${flag} '${String(value)}' ${parsed.reason === 'malformed' ? 'is not an address (write 0xfee00000 or 4096)' : quantityProblem(parsed)}`);
+  return { address: parsed.value, exact: parsed.exact };
+}
+
 export function runSend(io: Io, options: SendOptions): number {
   const seed = seedOf(options.seed ?? 1);
   if (typeof options.from !== 'string') throw new UsageError('send needs --from <device>');
   if ((options.write === undefined) === (options.read === undefined)) throw new UsageError('send needs exactly one of --write ADDR or --read ADDR');
   const expect = options.expect === undefined ? undefined : String(options.expect);
   if (expect !== undefined && expect !== 'isolated' && expect !== 'breached') throw new UsageError(`--expect must be isolated or breached, got '${expect}'`);
-  const address = numberFlag(options.write ?? options.read, options.write !== undefined ? '--write' : '--read', '0xfee00000 or 4096');
+  const { address, exact } = addressFlag(options.write ?? options.read, options.write !== undefined ? '--write' : '--read');
   const data = options.data === undefined ? 0 : numberFlag(options.data, '--data', '0x30');
   const json = jsonTarget(io, options, [options.file]);
   const loaded = loadScenarioFile(options.file);
@@ -96,6 +103,7 @@ export function runSend(io: Io, options: SendOptions): number {
     from: options.from,
     op: options.write !== undefined ? 'write' : 'read',
     address,
+    exactAddress: exact,
     data,
     as: options.as === undefined ? null : String(options.as),
     translated: options.translated === true,
