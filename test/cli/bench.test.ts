@@ -70,7 +70,8 @@ describe('matrix and start-up figures (issue 13)', () => {
     expect(figures.sizes.map((s) => s.variants)).toEqual([4, 16]);
     expect(figures.spread).toBeGreaterThanOrEqual(1);
     expect(figures.target).toBe(2);
-  });
+    // Not a timing check: the figures' shape. A loaded CI machine may take long over them.
+  }, 60_000);
 
   it('prints figures 6–8 and counts a missed start-up target', () => {
     const report = {
