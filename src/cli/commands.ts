@@ -4,9 +4,9 @@ import type { Io } from './io.ts';
 import { runRun, type RunOptions } from './commands/run.ts';
 import { UsageError } from './exit.ts';
 import { runExplain, runSend } from './commands/explain.ts';
-import { runAudit } from './commands/audit.ts';
+import { runAudit, type AuditCommandOptions } from './commands/audit.ts';
 import { runBench, type BenchFlags } from './commands/bench.ts';
-import { runGroups } from './commands/groups.ts';
+import { runGroups, type GroupsOptions } from './commands/groups.ts';
 
 export type Complete = (exitCode: Promise<number> | number) => void;
 
@@ -62,12 +62,16 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .action((file: string, options: Omit<Parameters<typeof runSend>[1], 'file'>) => complete(runSend(io, { file, ...options })));
 
   cli
-    .command('audit <lspci-dump>', 'Run the library\'s attacks against a real machine (lspci -vvv as root)')
+    .command('audit [lspci-dump]', 'Run the library\'s attacks against a real machine: an lspci -vvv dump (as root) or --sysfs [/sys]')
+    .option('--sysfs [root]', 'Read the machine from sysfs (default /sys): config space, resources, drivers, groups, /proc/cmdline')
     .option('--iommu <model>', 'vtd | amd-vi | none (lspci does not show it)', { default: 'vtd' })
     .option('--interrupt-remapping <on|off>', 'Whether interrupt remapping is on (dmesg: DMAR-IR)', { default: 'on' })
     .option('--nosid', 'intremap=nosid: no source-ID validation')
-    .option('--json', 'Print { schema: "tlplab/audit-v1", assumptions, findings, skipped }')
-    .action((path: string, options: { iommu?: unknown; interruptRemapping?: unknown; nosid?: boolean; json?: boolean }) => complete(runAudit(io, { path, ...options })));
+    .option('--kernel <version>', 'Linux release whose ACS quirks and grouping to use (e.g. 5.9); default: the newest modelled')
+    .option('--acs-override <value>', 'What-if pcie_acs_override=downstream,multifunction,id:vvvv:dddd: which P2P paths it leaves open')
+    .option('--json [file]', 'Print { schema: "tlplab/audit-v1", findings, groups, … }, or also write it to a file')
+    .option('--markdown <file>', 'Write the audit report as Markdown')
+    .action((path: string | undefined, options: Omit<AuditCommandOptions, 'path'>) => complete(runAudit(io, { ...(path !== undefined ? { path } : {}), ...options })));
 
   cli
     .command('bench', 'Measure speed and memory against their targets (flood vs a bare event loop, groups, in-flight memory)')
@@ -83,14 +87,23 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .action((options: BenchFlags) => complete(runBench(io, options)));
 
   cli
-    .command('groups <input>', 'IOMMU groups Linux would form for a scenario (topology.yaml) or an lspci dump')
+    .command('groups [...input]', 'IOMMU groups Linux would form for a scenario (topology.yaml), an lspci dump, or --sysfs [/sys]')
     .option('--algorithm <name>', 'classic | per-bus | both', { default: 'classic' })
     .option('--json', 'Print { schema: "tlplab/groups-v1", algorithm, groups, unknown }')
+    .option('--why', 'For every group of more than one device, the facts that merged it (and the quirks that applied)')
+    .option('--kernel <version>', 'The ACS quirk table of this Linux release (e.g. 5.9); default: the newest modelled, or the running one with --sysfs')
+    .option('--diff-kernel <a>', 'Which groups change between two releases, and why: --diff-kernel 5.8 5.9')
+    .option('--sysfs [root]', 'Read this machine from sysfs (default /sys) and compare with its live groups')
     .option('--compare <file>', 'Compare with a kernel group listing (sysfs script output, IOMMU group: lines, dmesg); exit 1 on mismatch')
     .option('--acs-override <value>', 'Model pcie_acs_override=downstream,multifunction,id:vvvv:dddd')
     .option('--config-acs <value>', 'Model pci=config_acs=<flags>@<device>[;...]')
     .option('--variant <axis=value>', 'For a scenario: which variant (default: the first)')
-    .action((input: string, options: { algorithm?: unknown; json?: boolean; compare?: unknown; acsOverride?: unknown; configAcs?: unknown; variant?: unknown }) =>
-      complete(runGroups(io, { path: input, ...options })),
-    );
+    .action((inputs: string[], options: Omit<GroupsOptions, 'path' | 'rest'>) => {
+      // `--diff-kernel A B`: B arrives as a positional argument.
+      const versionLast = options.diffKernel !== undefined && inputs.length > 0 && /^v?\d+\.\d+/.test(inputs.at(-1)!) && (inputs.length > 1 || options.sysfs !== undefined);
+      const rest = versionLast ? [inputs.at(-1)!] : inputs.slice(1);
+      const path = versionLast ? (inputs.length > 1 ? inputs[0] : undefined) : inputs[0];
+      if (!versionLast && rest.length > 0) throw new UsageError(`groups takes one input, got ${inputs.length}: ${inputs.join(' ')}`);
+      complete(runGroups(io, { ...(path !== undefined ? { path } : {}), rest, ...options }));
+    });
 }

@@ -16,7 +16,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   cli.help();
   cli.version('0.1.0');
   try {
-    cli.parse(['node', 'tlplab', ...argv], { run: false });
+    cli.parse(['node', 'tlplab', ...keepVersionsAsText(argv)], { run: false });
     if (cli.matchedCommand === undefined) {
       if (cli.options.help || cli.options.version) return ExitCode.ok;
       const name = cli.args[0];
@@ -28,6 +28,17 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
   } catch (error) {
     return reportFailure(error, io);
   }
+}
+
+/** Options whose values are Linux versions: "5.10" must not become the number 5.1 (cac's parser reads numbers). */
+const VERSION_OPTIONS = new Set(['--kernel', '--diff-kernel']);
+
+function keepVersionsAsText(argv: readonly string[]): string[] {
+  return argv.map((arg, i) => {
+    const eq = /^(--[a-z-]+)=(\d.*)$/.exec(arg);
+    if (eq && VERSION_OPTIONS.has(eq[1]!)) return `${eq[1]}=v${eq[2]}`;
+    return /^\d+\.\d+/.test(arg) && i > 0 && VERSION_OPTIONS.has(argv[i - 1]!) ? `v${arg}` : arg;
+  });
 }
 
 function reportFailure(error: unknown, io: Io): number {

@@ -33,11 +33,27 @@ export interface TlpStory {
 }
 
 export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number): TlpStory {
+  return storyOf(tlp, records.filter((r) => (r as { tlp?: unknown }).tlp === tlp));
+}
+
+/** Every TLP's story from one pass over the trace (for callers that tell many). */
+export function tlpStories(records: readonly TraceRecord<MachineEvent>[]): Map<number, TlpStory> {
+  const byTlp = new Map<number, TraceRecord<MachineEvent>[]>();
+  for (const r of records) {
+    const tlp = (r as { tlp?: unknown }).tlp;
+    if (typeof tlp !== 'number') continue;
+    const list = byTlp.get(tlp);
+    if (list === undefined) byTlp.set(tlp, [r]);
+    else list.push(r);
+  }
+  return new Map([...byTlp].map(([tlp, own]) => [tlp, storyOf(tlp, own)]));
+}
+
+function storyOf(tlp: number, own: readonly TraceRecord<MachineEvent>[]): TlpStory {
   const path: PathEntry[] = [];
   const evidence: number[] = [];
   let story: Partial<TlpStory> & { tlp: number } = { tlp };
-  for (const r of records) {
-    if ((r as { tlp?: unknown }).tlp !== tlp) continue;
+  for (const r of own) {
     evidence.push(r.id);
     const entry = describe(r);
     if (entry !== null) path.push(entry);
