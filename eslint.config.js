@@ -9,7 +9,7 @@ const nondeterminism = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', 'coverage/**', 'out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

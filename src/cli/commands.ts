@@ -19,6 +19,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
   cli
     .command('run [...paths]', 'Run scenarios and print the isolation matrix (default: the built-in attack library)')
     .option('--seed <n>', 'Seed for the simulation RNG (always printed)', { default: 1 })
+    .option('--seeds <A..B>', 'Run every seed from A to B and report runs whose outcome depends on the seed (races); exit 1 if any seed misses an expectation')
     .option('--json [file]', 'Print JSON (tlplab/run-v1) instead of the table, or also write it to a file')
     .option('--junit <file>', 'Write JUnit XML: one testcase per scenario × variant')
     .option('--variant <axis=value>', 'Only run variants with this axis value (repeatable)')
@@ -46,7 +47,9 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .option('--variant <axis=value>', 'Which variant (repeatable; default: every variant)')
     .option('--seed <n>', 'Seed for the simulation RNG', { default: 1 })
     .option('--json', 'Print the explanation as JSON')
-    .action((file: string, options: { variant?: unknown; seed: unknown; json?: boolean }) => complete(runExplain(io, { file, ...options })));
+    .option('--svg <file>', "Also write the run's picture (machine, groups, ACS, its TLPs' paths) as SVG; needs one variant")
+    .option('--no-color', 'No colour (also: NO_COLOR set, or output not a terminal)')
+    .action((file: string, options: { variant?: unknown; seed: unknown; json?: boolean; svg?: unknown; color?: boolean }) => complete(runExplain(io, { file, ...options })));
 
   cli
     .command('send <scenario>', 'Send one what-if TLP on a scenario machine and show where it goes')

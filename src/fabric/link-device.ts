@@ -58,7 +58,7 @@ export class LinkDevice extends Node {
   private fromLink(tlp: Tlp): void {
     const byAddress = tlp.type === 'MemRd' || tlp.type === 'MemWr';
     const member = byAddress ? this.decode.at(tlp.address) : this.decode.forRid(tlp.targetId);
-    if (member === undefined) return this.core.end(tlp, 'unsupported-request', byAddress ? 'no-bar' : 'no-function', this, byAddress ? ROUTE.noBar : ROUTE.noId);
+    if (member === undefined) return this.core.end(tlp, 'unsupported-request', byAddress ? 'route.no-bar' : 'route.no-function', this, byAddress ? ROUTE.noBar : ROUTE.noId);
     this.core.send(tlp, this, member, 'down', ROUTE.down);
   }
 }

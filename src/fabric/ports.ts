@@ -86,7 +86,7 @@ export class PortNode extends Node {
 
   private fromAbove(tlp: Tlp): void {
     if (consumedByBridge(this.core, this, this.fn, tlp)) return;
-    if (this.down === null) return this.core.end(tlp, 'unsupported-request', 'no-device', this, ROUTE.emptyLink);
+    if (this.down === null) return this.core.end(tlp, 'unsupported-request', 'route.no-device', this, ROUTE.emptyLink);
     this.core.send(tlp, this, this.down, 'down', ROUTE.down);
   }
 
@@ -95,7 +95,7 @@ export class PortNode extends Node {
     switch (tlp.type) {
       case 'CfgRd':
       case 'CfgWr':
-        return this.core.end(tlp, 'unsupported-request', 'config-from-below', this, ROUTE.configFromBelow);
+        return this.core.end(tlp, 'unsupported-request', 'route.config-from-below', this, ROUTE.configFromBelow);
       case 'MemRd':
       case 'MemWr': {
         const refusal = checkSource(fn.acs, busOf(tlp.requesterId), fn.buses!, tlp.at);
@@ -184,7 +184,7 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
     if (from === this.up) return this.fromAbove(tlp);
     // From a downstream port: it already decided the TLP is not for a peer.
     if ((tlp.type === 'MemRd' || tlp.type === 'MemWr') && !tlp.redirected && this.fn.claims(tlp.address)) {
-      return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.hole);
+      return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.hole);
     }
     this.core.send(tlp, this, this.up!, 'up', tlp.redirected ? ROUTE.redirectedUp : ROUTE.up);
   }
@@ -194,7 +194,7 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
     const byAddress = tlp.type === 'MemRd' || tlp.type === 'MemWr';
     const port = byAddress ? this.decode.at(tlp.address) : this.decode.forRid(tlp.targetId);
     if (port === undefined) {
-      return this.core.end(tlp, 'unsupported-request', byAddress ? 'no-target' : 'no-function', this, byAddress ? ROUTE.hole : ROUTE.noId);
+      return this.core.end(tlp, 'unsupported-request', byAddress ? 'route.no-target' : 'route.no-function', this, byAddress ? ROUTE.hole : ROUTE.noId);
     }
     this.core.send(tlp, this, port, 'down', ROUTE.toPort);
   }
@@ -253,7 +253,7 @@ export class PciBridgeNode extends Node implements PeerBus {
       tlp.requesterId = this.alias;
       this.core.note(tlp, this, 'alias', this.fn.kind === 'pcie-pci-bridge' ? ROUTE.pciAlias : ROUTE.pciBridgeOwnership);
       if (tlp.type !== 'Msg' && this.fn.claims(tlp.address)) {
-        return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.hole);
+        return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.hole);
       }
     }
     this.core.send(tlp, this, this.up!, 'up', ROUTE.up);
@@ -271,7 +271,7 @@ export class PciBridgeNode extends Node implements PeerBus {
     } else {
       member = this.decode.forRid(tlp.targetId);
     }
-    if (member === undefined) return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.noId);
+    if (member === undefined) return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.noId);
     this.core.send(tlp, this, member, 'down', rule);
   }
 

@@ -15,6 +15,7 @@ import type { FunctionConfig } from '../fabric/topology.ts';
 import { Kernel } from '../sim/kernel.ts';
 import { faultCodeText } from './results.ts';
 import { runVariant } from './runner.ts';
+import { unexpectedVariant } from './load.ts';
 import { attemptsOf, type Attempt } from './audit/attempts.ts';
 import { auditGroups, acsOverrideWhatIf } from './audit/groups.ts';
 import type { AuditAttack, AuditDevice, AuditFinding, AuditReport, FindingResult } from './audit/report.ts';
@@ -91,7 +92,7 @@ function auditSegment(segment: FabricImport, byId: ReadonlyMap<string, FunctionC
       const hidden = (segment.unknown.get(v.id) ?? []).filter((f) => f.startsWith('BAR '));
       if (v.bar === null && hidden.length > 0) findings.push(unknownFinding(attacker, 'p2p-bar-write', v.id, `${v.id}: ${hidden.join(', ')}`));
     }
-    const run = runVariant({ file: 'audit' }, { assignment: {}, spec: auditSpec(machine, attacker, victims, options), expected: 'isolated', rule: 0 }, 1);
+    const run = runVariant({ file: 'audit' }, unexpectedVariant(auditSpec(machine, attacker, victims, options)), 1);
     for (const attempt of attemptsOf(run)) {
       const [attack, victim] = (attempt.step.note ?? '').split(' ') as [AuditAttack, string | undefined];
       findings.push(findingOf(attacker, attack, victim ?? null, attempt, byId, options, unknownRouting, segment.assumed));
@@ -127,13 +128,14 @@ function findingOf(
   if (attempt.judged === 'breach') {
     const breach = attempt.breach!;
     if (attack === 'forged-requester-id' && byId.get(attacker)?.parent === undefined) {
-      return { ...base, result: 'unknown', detail: `${breach.detail}; but no ACS port validates an integrated device's requester ID, and whether the root complex does is implementation-specific`, reason: { code: breach.kind, decidedAt: story.path.at(-1)?.device ?? null, faultCode: null }, stoppers: [] };
+      return { ...base, result: 'unknown', detail: `${breach.detail}; but no ACS port validates an integrated device's requester ID, and whether the root complex does is implementation-specific`, reason: { code: breach.kind, decidedAt: attempt.ending.decidedAt, faultCode: null }, stoppers: [] };
     }
-    return { ...base, result: 'succeeds', detail: breach.detail, reason: { code: breach.kind, decidedAt: story.path.at(-1)?.device ?? null, faultCode: null }, stoppers: stoppersFor(attack, attempt, byId, settings, victim) };
+    return { ...base, result: 'succeeds', detail: breach.detail, reason: { code: breach.kind, decidedAt: attempt.ending.decidedAt, faultCode: null }, stoppers: stoppersFor(attack, attempt, byId, settings, victim) };
   }
   if (attempt.judged === 'stopped') {
-    const r = attempt.refusal!;
+    const r = attempt.stop!;
     return { ...base, result: 'stopped', detail: `${r.outcome} at ${r.decidedAt}: ${r.reason}${r.faultCode === null ? '' : ` ${faultCodeText(r.faultCode)}`}`, reason: { code: r.reason, decidedAt: r.decidedAt, faultCode: faultCodeText(r.faultCode) }, stoppers: [] };
   }
-  return { ...base, result: 'contained', detail: `landed in what ${attacker} is granted (${story.target ?? story.outcome ?? '?'})`, reason: null, stoppers: [] };
+  const e = attempt.ending;
+  return { ...base, result: 'contained', detail: `${e.outcome} at ${e.decidedAt}, within what ${attacker} is granted (${e.reason})`, reason: { code: e.reason, decidedAt: e.decidedAt, faultCode: faultCodeText(e.faultCode) }, stoppers: [] };
 }

@@ -5,7 +5,7 @@
  */
 import { formatRid, parseBdf, requesterId } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
-import type { InterruptDelivery } from '../interrupts/delivery.ts';
+import type { Effect, Ending } from '../fabric/ending.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
@@ -17,6 +17,8 @@ import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
 export interface StepExplanation {
   readonly step: StepSpec;
   readonly tlps: readonly TlpStory[];
+  /** The host's refusal of the step (VFIO, xen-pciback), when it never became a TLP. */
+  readonly refused: Ending | null;
 }
 
 export interface Explanation {
@@ -39,9 +41,11 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     list.push(tlp);
     completionsOf.set(tlp.request.id, list);
   }
+  const endingOf = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
   const steps = run.steps.map((record) => ({
     step: record.step,
-    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id)),
+    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
+    refused: record.refused,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
   return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs };
@@ -64,6 +68,8 @@ export interface SendResult {
   readonly path: readonly PathEntry[];
   readonly interrupt?: { readonly vector: number; readonly destination: number; readonly irte: number | null };
   readonly target: string | null;
+  /** What it touched: the ending record's effects (byte spans with owners, interrupt receivers). */
+  readonly effects: readonly Effect[];
   readonly gates: readonly GateResult[];
 }
 
@@ -86,6 +92,8 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
       throw new WhatIfError(`--as: ${(error as Error).message}`);
     }
   }
+  const endings: Ending[] = [];
+  machine.fabric.onEnding((e) => endings.push(e));
   const tlp = machine.fabric.issue(fn, {
     type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
     address: whatIf.address,
@@ -95,16 +103,18 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
     ...(forged === undefined ? {} : { requesterId: forged }),
   });
   machine.kernel.run();
-  const story = tlpStory(machine.trace.records, tlp.id);
-  const delivery = tlp.target !== null && (tlp.target as { kind?: string }).kind === 'interrupt' ? (tlp.target as InterruptDelivery) : null;
+  const ending = endings.find((e) => e.tlp === tlp.id);
+  const story = tlpStory(machine.trace.records, tlp.id, ending);
+  const delivery = ending?.effects.find((e) => e.kind === 'interrupt') ?? null;
   return {
     schema: 'tlplab/send-v1',
     outcome: tlp.outcome ?? 'in-flight',
     reason: tlp.reason,
     faultCode: story.faultCode,
     path: story.path,
-    ...(delivery === null ? {} : { interrupt: { vector: delivery.vector, destination: delivery.destination, irte: delivery.irte } }),
+    ...(delivery === null ? {} : { interrupt: { vector: delivery.vector, destination: delivery.destination, irte: delivery.entry } }),
     target: story.target,
+    effects: ending?.effects ?? [],
     gates: evaluateGates(machine),
   };
 }

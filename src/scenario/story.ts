@@ -4,6 +4,8 @@
  * ending. `explain` and `send` print it; `send --json` returns its path.
  */
 import type { TraceRecord } from '../sim/trace.ts';
+import type { Effect, Ending } from '../fabric/ending.ts';
+import { reasonInfo } from './reasons.ts';
 import { formatAddress } from '../pcie/range.ts';
 import type { MachineEvent } from './machine.ts';
 import { faultCodeText } from './results.ts';
@@ -28,16 +30,21 @@ export interface TlpStory {
   readonly reason: string;
   readonly faultCode: string | null;
   readonly target: string | null;
+  /** The registry's line for the reason, and its source. */
+  readonly reasonTitle: string;
+  readonly reasonSource: string;
+  /** What it touched (the ending record's effects); empty when it reached nothing. */
+  readonly effects: readonly Effect[];
   /** Trace record ids of this story. */
   readonly evidence: readonly number[];
 }
 
-export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number): TlpStory {
-  return storyOf(tlp, records.filter((r) => (r as { tlp?: unknown }).tlp === tlp));
+export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending): TlpStory {
+  return storyOf(tlp, records.filter((r) => (r as { tlp?: unknown }).tlp === tlp), ending);
 }
 
-/** Every TLP's story from one pass over the trace (for callers that tell many). */
-export function tlpStories(records: readonly TraceRecord<MachineEvent>[]): Map<number, TlpStory> {
+/** Every TLP's story from one pass over the trace (for callers that tell many), with its ending record if given. */
+export function tlpStories(records: readonly TraceRecord<MachineEvent>[], endings: ReadonlyMap<number, Ending> = new Map()): Map<number, TlpStory> {
   const byTlp = new Map<number, TraceRecord<MachineEvent>[]>();
   for (const r of records) {
     const tlp = (r as { tlp?: unknown }).tlp;
@@ -46,16 +53,16 @@ export function tlpStories(records: readonly TraceRecord<MachineEvent>[]): Map<n
     if (list === undefined) byTlp.set(tlp, [r]);
     else list.push(r);
   }
-  return new Map([...byTlp].map(([tlp, own]) => [tlp, storyOf(tlp, own)]));
+  return new Map([...byTlp].map(([tlp, own]) => [tlp, storyOf(tlp, own, endings.get(tlp))]));
 }
 
-function storyOf(tlp: number, own: readonly TraceRecord<MachineEvent>[]): TlpStory {
+function storyOf(tlp: number, own: readonly TraceRecord<MachineEvent>[], ending: Ending | undefined): TlpStory {
   const path: PathEntry[] = [];
   const evidence: number[] = [];
   let story: Partial<TlpStory> & { tlp: number } = { tlp };
   for (const r of own) {
     evidence.push(r.id);
-    const entry = describe(r);
+    const entry = describeRecord(r);
     if (entry !== null) path.push(entry);
     if (r.type === 'tlp.issued') story = { ...story, kind: r.kind, by: r.by, requester: r.requester, address: r.address };
     if (r.type === 'tlp.ended') story = { ...story, outcome: r.outcome, reason: r.reason, faultCode: faultCodeText(r.faultCode), target: r.target };
@@ -71,11 +78,15 @@ function storyOf(tlp: number, own: readonly TraceRecord<MachineEvent>[]): TlpSto
     reason: story.reason ?? '',
     faultCode: story.faultCode ?? null,
     target: story.target ?? null,
+    reasonTitle: reasonInfo(story.reason ?? '')?.title ?? '',
+    reasonSource: reasonInfo(story.reason ?? '')?.source ?? '',
+    effects: ending?.effects ?? [],
     evidence,
   };
 }
 
-function describe(r: TraceRecord<MachineEvent>): PathEntry | null {
+/** A trace record as a line of a TLP's path; null for records that are not decisions (issue, setup). */
+export function describeRecord(r: TraceRecord<MachineEvent>): PathEntry | null {
   switch (r.type) {
     case 'tlp.hop':
       return { at: r.time, device: r.node, decision: r.decision, rule: r.rule, ...(r.next || r.note ? { detail: r.note ?? `→ ${r.next}` } : {}) };
@@ -96,7 +107,7 @@ function describe(r: TraceRecord<MachineEvent>): PathEntry | null {
     case 'ir.fault':
       return { at: r.time, device: `interrupt remapping (${r.model})`, decision: 'fault', rule: r.reason, detail: `${faultCodeText(r.code) ?? 'target abort'}${r.index === null ? '' : `, index ${r.index}`}` };
     case 'msi.delivered':
-      return { at: r.time, device: r.controller, decision: 'deliver', rule: `${r.path}`, detail: `vector 0x${r.vector.toString(16)} to CPU ${r.destination}, vector owned by ${r.vectorOwner ?? 'nobody'}${r.irte === null ? '' : `, entry ${r.irte} of ${r.entryOwner ?? 'nobody'}`}` };
+      return { at: r.time, device: r.controller, decision: 'deliver', rule: `${r.path}`, detail: `vector 0x${r.vector.toString(16)} to ${r.cpus.length === 0 ? 'the posted descriptor' : `CPU ${r.cpus.join(',')}`}, vector owned by ${[...new Set(r.vectorOwners.map((o) => o ?? 'nobody'))].join('/')}${r.irte === null ? '' : `, entry ${r.irte} of ${r.entryOwner ?? 'nobody'}`}` };
     default:
       return null;
   }

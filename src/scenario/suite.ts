@@ -11,7 +11,7 @@ import { ScenarioError } from './diagnostics.ts';
 import Tinypool from 'tinypool';
 import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from './load.ts';
 import { runTask, type TaskOutcome, type VariantTask } from './worker.ts';
-import type { RunResult, ScenarioFailure } from './results.ts';
+import type { RunResult, ScenarioFailure, ScenarioInfo } from './results.ts';
 import { sameValue } from './variants.ts';
 
 /** The attack library shipped with tlplab (`tlplab run` without paths). */
@@ -70,6 +70,8 @@ export interface SuiteOptions {
   readonly jobs?: number;
   /** This process runs shard `index` (1-based) of `count`. */
   readonly shard?: { readonly index: number; readonly count: number };
+  /** Tell each run TLP by TLP (RunResult.story) and describe each scenario, for reports. */
+  readonly stories?: boolean;
 }
 
 /**
@@ -88,8 +90,9 @@ export function shardOf<T>(files: readonly T[], shard: { index: number; count: n
  * variant order whatever the number of workers, so output does not depend
  * on --jobs.
  */
-export async function runSuite(files: readonly string[], options: SuiteOptions): Promise<{ runs: RunResult[]; failures: ScenarioFailure[] }> {
+export async function runSuite(files: readonly string[], options: SuiteOptions): Promise<{ runs: RunResult[]; failures: ScenarioFailure[]; scenarios: ScenarioInfo[] }> {
   const tasks: VariantTask[] = [];
+  const scenarios: ScenarioInfo[] = [];
   const slots: (TaskOutcome | ScenarioFailure)[] = [];
   const order: (() => TaskOutcome | ScenarioFailure)[] = [];
   for (const file of shardOf(files, options.shard)) {
@@ -102,8 +105,9 @@ export async function runSuite(files: readonly string[], options: SuiteOptions):
       order.push(() => failure);
       continue;
     }
+    scenarios.push({ file, name: loaded.name, title: loaded.title, summary: loaded.summary, sources: loaded.sources, axes: loaded.axes.map((a) => a.name), rules: loaded.rules });
     for (const variant of selectVariants(loaded, options.filter ?? {})) {
-      const task = { file, variant: loaded.variants.indexOf(variant), seed: options.seed };
+      const task = { file, variant: loaded.variants.indexOf(variant), seed: options.seed, ...(options.stories ? { story: true } : {}) };
       const at = tasks.push(task) - 1;
       order.push(() => slots[at]!);
     }
@@ -128,5 +132,5 @@ export async function runSuite(files: readonly string[], options: SuiteOptions):
     else if ('failure' in outcome) failures.push(outcome.failure);
     else failures.push(outcome);
   }
-  return { runs, failures };
+  return { runs, failures, scenarios };
 }

@@ -2,12 +2,15 @@
 import { loadScenarioFile } from './load.ts';
 import type { RunResult, ScenarioFailure } from './results.ts';
 import { runVariant } from './runner.ts';
+import { runStory } from './run-story.ts';
 
 export interface VariantTask {
   readonly file: string;
   /** Index into the loaded scenario's variants. */
   readonly variant: number;
   readonly seed: number;
+  /** Also tell the run TLP by TLP (RunResult.story), for reports. */
+  readonly story?: boolean;
 }
 
 export type TaskOutcome = { readonly run: RunResult } | { readonly failure: ScenarioFailure };
@@ -16,7 +19,8 @@ export function runTask(task: VariantTask): TaskOutcome {
   const loaded = loadScenarioFile(task.file);
   const variant = loaded.variants[task.variant]!;
   try {
-    return { run: runVariant(loaded, variant, task.seed).result };
+    const run = runVariant(loaded, variant, task.seed);
+    return { run: task.story ? { ...run.result, story: runStory(loaded, variant, run) } : run.result };
   } catch (error) {
     const userFacing = error instanceof Error && (error as { userFacing?: boolean }).userFacing === true;
     return {

@@ -1,9 +1,11 @@
 /** `tlplab explain <file>` and `tlplab send <file> …`: why each TLP went where it went. */
 import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from '../../scenario/load.ts';
 import { explainVariant, sendWhatIf } from '../../scenario/explain.ts';
+import { storyOfVariant } from '../../scenario/run-story.ts';
 import { selectVariants } from '../../scenario/suite.ts';
 import { parseQuantity } from '../../scenario/units.ts';
 import { renderExplanation, renderSend } from '../../report/explain.ts';
+import { renderRunSvg } from '../../report/svg-run.ts';
 import { describeVariant } from '../../report/variant-text.ts';
 import { ExitCode, UsageError } from '../exit.ts';
 import type { Io } from '../io.ts';
@@ -14,6 +16,10 @@ export interface ExplainOptions {
   readonly seed: unknown;
   readonly variant?: unknown;
   readonly json?: boolean;
+  /** Write the selected run's picture (one variant) as SVG. */
+  readonly svg?: unknown;
+  /** false with --no-color. */
+  readonly color?: boolean;
 }
 
 function variantsOf(loaded: LoadedScenario, filter: Record<string, string>): ScenarioVariant[] {
@@ -27,12 +33,20 @@ function variantsOf(loaded: LoadedScenario, filter: Record<string, string>): Sce
   return variants;
 }
 
-export function runExplain(io: Io, options: ExplainOptions): number {
+export async function runExplain(io: Io, options: ExplainOptions): Promise<number> {
   const seed = seedOf(options.seed);
   const loaded = loadScenarioFile(options.file);
-  const explanations = variantsOf(loaded, variantFilter(options.variant)).map((v) => explainVariant(loaded, v, seed));
+  const variants = variantsOf(loaded, variantFilter(options.variant));
+  if (options.svg !== undefined) {
+    if (typeof options.svg !== 'string' || options.svg === '') throw new UsageError('--svg needs a file name, e.g. --svg run.svg');
+    if (variants.length !== 1) {
+      throw new UsageError(`--svg draws one run, and ${variants.length} variants match; pin one with --variant (e.g. ${describeVariant(variants[0]!.assignment).split(', ').map((v) => `--variant ${v}`).join(' ')})`);
+    }
+  }
+  const explanations = variants.map((v) => explainVariant(loaded, v, seed));
+  if (typeof options.svg === 'string') io.writeFile(options.svg, await renderRunSvg(storyOfVariant(loaded, variants[0]!, seed), loaded.title));
   if (options.json) io.out(`${JSON.stringify({ schema: 'tlplab/explain-v1', seed, explanations: explanations.map((e) => ({ ...e, bdfs: Object.fromEntries(e.bdfs) })) }, null, 2)}\n`);
-  else io.out(explanations.map((e) => renderExplanation(e, { color: io.color })).join('\n'));
+  else io.out(explanations.map((e) => renderExplanation(e, { color: io.color && options.color !== false })).join('\n'));
   return ExitCode.ok;
 }
 

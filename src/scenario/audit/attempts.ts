@@ -2,14 +2,13 @@
  * The one adapter between a variant run and the audit: each TLP a device
  * step put on the fabric, with what the verdict engine made of it (a
  * breach, a stopped attempt, or neither: it stayed within the attacker's
- * grants) and its path hop by hop from the trace. The audit judges nothing
- * itself; it reads runVariant's judgement (DESIGN.md §3).
- *
- * When every TLP ends in one typed ending record (issue 11), this is the
- * function to switch over: take `judged` from the record's verdict and
- * `path` from its hops.
+ * grants), its ending record (outcome, registered reason, where it was
+ * decided, every effect with its owner) and its path hop by hop from the
+ * trace. The audit judges nothing itself: the verdict comes from
+ * runVariant's judgement, which reads only the ending records (DESIGN.md §3).
  */
-import type { Breach, Refusal } from '../../policy/verdict.ts';
+import type { Ending } from '../../fabric/ending.ts';
+import type { Breach, Stop } from '../../policy/verdict.ts';
 import type { DeviceStep } from '../model.ts';
 import type { VariantRun } from '../runner.ts';
 import { tlpStories, type TlpStory } from '../story.ts';
@@ -18,34 +17,33 @@ export interface Attempt {
   readonly step: DeviceStep;
   readonly tlp: number;
   readonly judged: 'breach' | 'stopped' | 'within-grants';
+  /** The first breach it caused (one per victim; the audit names one victim per attempt). */
   readonly breach: Breach | null;
-  readonly refusal: Refusal | null;
+  readonly stop: Stop | null;
+  readonly ending: Ending;
   /** Hops, translations and the ending, from the trace. */
   readonly story: TlpStory;
 }
 
 export function attemptsOf(run: VariantRun): Attempt[] {
-  const records = run.machine.trace.records;
-  const stories = tlpStories(records);
-  const tlpOfRecord = (id: number) => (records[id - 1] as { tlp?: number } | undefined)?.tlp;
+  const endings = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
+  const stories = tlpStories(run.machine.trace.records, endings);
   const breachOf = new Map<number, Breach>();
-  for (const breach of run.judgement.breaches) {
-    const tlp = breach.evidence.map(tlpOfRecord).find((t) => t !== undefined);
-    if (tlp !== undefined && !breachOf.has(tlp)) breachOf.set(tlp, breach);
-  }
-  const refusalOf = new Map(run.judgement.refusals.map((r) => [r.tlp, r]));
+  for (const breach of run.judgement.breaches) if (!breachOf.has(breach.tlp)) breachOf.set(breach.tlp, breach);
+  const stopOf = new Map(run.judgement.stopped.flatMap((s) => (s.tlp === null ? [] : [[s.tlp, s] as const])));
   const attempts: Attempt[] = [];
   for (const record of run.steps) {
     if (!('from' in record.step)) continue;
     for (const { id } of record.tlps) {
       const breach = breachOf.get(id) ?? null;
-      const refusal = refusalOf.get(id) ?? null;
+      const stop = stopOf.get(id) ?? null;
       attempts.push({
         step: record.step,
         tlp: id,
-        judged: breach !== null ? 'breach' : refusal !== null ? 'stopped' : 'within-grants',
+        judged: breach !== null ? 'breach' : stop !== null ? 'stopped' : 'within-grants',
         breach,
-        refusal,
+        stop,
+        ending: endings.get(id)!,
         story: stories.get(id)!,
       });
     }
