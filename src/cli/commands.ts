@@ -68,7 +68,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
     .command('audit [lspci-dump]', 'Run the library\'s attacks against a real machine: an lspci -vvv dump (as root) or --sysfs [/sys]')
     .option('--sysfs [root]', 'Read the machine from sysfs (default /sys): config space, resources, drivers, groups, /proc/cmdline')
     .option('--iommu <model>', 'vtd | amd-vi | none (lspci does not show it)', { default: 'vtd' })
-    .option('--interrupt-remapping <on|off>', 'Whether interrupt remapping is on (dmesg: DMAR-IR)', { default: 'on' })
+    .option('--interrupt-remapping <on|off>', 'Whether interrupt remapping is on (dmesg: DMAR-IR); default on, or off with intremap=off on a live host')
     .option('--nosid', 'intremap=nosid: no source-ID validation')
     .option('--kernel <version>', 'Linux release whose ACS quirks and grouping to use (e.g. 5.9); default: the newest modelled')
     .option('--acs-override <value>', 'What-if pcie_acs_override=downstream,multifunction,id:vvvv:dddd: which P2P paths it leaves open')

@@ -59,15 +59,31 @@ export function acsOverrideOf(cmdline: string | null): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** The audit's exit code (DESIGN.md §4 for audit): 0 nothing reachable, 1 an attack succeeded. */
+export function auditExitCode(report: AuditReport): number {
+  return report.summary.succeeds > 0 ? ExitCode.expectationFailed : ExitCode.ok;
+}
+
 export function runAudit(io: Io, options: AuditCommandOptions): number {
+  const report = auditReportFor(options);
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (typeof options.json === 'string') writeFileSync(options.json, json);
+  if (typeof options.markdown === 'string') writeFileSync(options.markdown, renderAuditMarkdown(report));
+  io.out(options.json === true ? json : renderAuditText(report, io.color));
+  return auditExitCode(report);
+}
+
+/** Reads the machine and options and runs the audit (usage errors are UsageError: exit 2). */
+export function auditReportFor(options: AuditCommandOptions): AuditReport {
   const iommu = String(options.iommu ?? 'vtd');
   if (iommu !== 'vtd' && iommu !== 'amd-vi' && iommu !== 'none') throw new UsageError(`--iommu must be vtd, amd-vi or none, got '${iommu}'`);
-  const ir = String(options.interruptRemapping ?? 'on');
-  if (ir !== 'on' && ir !== 'off') throw new UsageError(`--interrupt-remapping must be on or off, got '${ir}'`);
   const machine = readMachine(options.path, options.sysfs);
+  // A live host's command line says what the dump cannot: intremap=off, intremap=nosid, pcie_acs_override=.
+  const ir = String(options.interruptRemapping ?? (/(?:^|\s)intremap=off\b/.test(machine.cmdline ?? '') ? 'off' : 'on'));
+  if (ir !== 'on' && ir !== 'off') throw new UsageError(`--interrupt-remapping must be on or off, got '${ir}'`);
   const nosid = options.nosid === true || / intremap=nosid\b/.test(` ${machine.cmdline ?? ''}`);
   const acsOverride = options.acsOverride === undefined ? acsOverrideOf(machine.cmdline) : String(options.acsOverride);
-  const report: AuditReport = inFile(machine.path, () =>
+  return inFile(machine.path, () =>
     auditDump(machine.dump, {
       input: { kind: machine.kind, path: machine.path },
       iommu,
@@ -77,9 +93,4 @@ export function runAudit(io: Io, options: AuditCommandOptions): number {
       ...(acsOverride !== undefined ? { acsOverride } : {}),
     }),
   );
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (typeof options.json === 'string') writeFileSync(options.json, json);
-  if (typeof options.markdown === 'string') writeFileSync(options.markdown, renderAuditMarkdown(report));
-  io.out(options.json === true ? json : renderAuditText(report, io.color));
-  return report.summary.succeeds > 0 ? ExitCode.expectationFailed : ExitCode.ok;
 }
