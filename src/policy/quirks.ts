@@ -80,7 +80,7 @@ const intelRciep: QuirkFn = (fn, flags) => {
 const rootPortLikeAcs: QuirkFn = (_fn, flags) => ctrlEnabled(flags, SV_RR_CR_UF);
 
 /** pci_quirk_intel_pch_acs_ids[] (Red Hat bugzilla 1037684), in the lists it grew by. */
-const INTEL_PCH_ACS_LISTS: readonly { readonly name: string; readonly ids: ReadonlySet<number>; readonly kernels: KernelSpan }[] = [
+export const INTEL_PCH_ACS_LISTS: readonly { readonly name: string; readonly ids: ReadonlySet<number>; readonly kernels: KernelSpan }[] = [
   {
     name: 'Ibexpeak, Cougarpoint, Pantherpoint, Lynxpoint-H/-LP, Wildcat, Patsburg',
     ids: new Set([
@@ -142,7 +142,7 @@ function pchEnableSkipped(fn: PciFunction, kernel: KernelModel): boolean {
  * gen mobile root ports — and, in 4.18 only, the 300 series (added, then
  * removed again because those ports have a standard ACS capability).
  */
-const INTEL_SPT_RANGES: readonly { readonly name: string; readonly ranges: readonly (readonly [number, number])[]; readonly kernels: KernelSpan }[] = [
+export const INTEL_SPT_RANGES: readonly { readonly name: string; readonly ranges: readonly (readonly [number, number])[]; readonly kernels: KernelSpan }[] = [
   { name: 'Sunrise Point', ranges: [[0xa110, 0xa11f], [0xa167, 0xa16a]], kernels: since('4.4', '4.9') },
   { name: 'Union Point', ranges: [[0xa290, 0xa29f], [0xa2e7, 0xa2ee]], kernels: since('4.9', '4.12') },
   { name: '7th & 8th Gen Mobile', ranges: [[0x9d10, 0x9d1b]], kernels: since('4.15', '4.18') },
