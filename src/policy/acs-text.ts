@@ -4,6 +4,7 @@ import type { AcsVerdict } from './acs-check.ts';
 import type { KernelModel } from './kernel-options.ts';
 import { spanText, NEWEST_MODELLED } from './kernel-version.ts';
 import type { PciFunction } from './pci-topology.ts';
+import { PCH_ENABLE_SKIPPED } from './quirks.ts';
 
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
@@ -27,7 +28,12 @@ export function verdictText(v: AcsVerdict, kernel: KernelModel): string {
   switch (r.kind) {
     case 'quirk': {
       if (r.quirk === null) return `${v.enabled ? 'counts as isolated' : 'is not isolated'} by pcie_acs_override (the out-of-tree patch's catch-all entry)`;
-      const named = r.uses.length > 0 ? `quirk ${r.uses.map((u) => `${u.id} (${spanText(u.kernels)})`).join(', ')}` : `quirk ${r.quirk.id} (${spanText(r.quirk.kernels)})`;
+      const skipped = r.uses.find((u) => u.id === PCH_ENABLE_SKIPPED.id);
+      const uses = r.uses.filter((u) => u !== skipped);
+      const named = uses.length > 0 ? `quirk ${uses.map((u) => `${u.id} (${spanText(u.kernels)})`).join(', ')}` : `quirk ${r.quirk.id} (${spanText(r.quirk.kernels)})`;
+      if (skipped !== undefined) {
+        return `matches ${named}, but its ACS-like controls were never enabled: this release calls pci_quirk_enable_intel_pch_acs() only for devices with an ACS capability (pci_acs_init, ${spanText(skipped.kernels)})`;
+      }
       return v.enabled ? `is isolated by ${named}` : `is not isolated: ${named} answers that its ACS-like controls are off`;
     }
     case 'conventional':
