@@ -229,51 +229,113 @@ const acsOverride: QuirkFn = (fn, _flags, kernel) => {
 
 const V = { ATI: 0x1002, AMD: 0x1022, SOLARFLARE: 0x1924, INTEL: 0x8086, QCOM: 0x17cb, HXT: 0x1dbf, CAVIUM: 0x177d, AMCC: 0x10e8, AMPERE: 0x1def, BROADCOM: 0x14e4, LOONGSON: 0x0014, ANNAPURNA: 0x1c36, ZHAOXIN: 0x1d17, NXP: 0x1957, WANGXUN: 0x8088 };
 
-const entries = (vendor: number, devices: readonly number[], check: QuirkFn, name: string, kernels: KernelSpan): AcsQuirk[] =>
-  devices.map((device) => ({ vendor, device, check, name, id: `${name}/${hex4(vendor)}:${device === ANY ? 'any' : hex4(device)}`, kernels }));
-const one = (vendor: number, device: number, check: QuirkFn, name: string, kernels: KernelSpan): AcsQuirk => entries(vendor, [device], check, name, kernels)[0]!;
+const entries = (vendor: number, devices: readonly number[], check: QuirkFn): TableEntry[] => devices.map((device) => ({ vendor, device, check }));
+
+/** pci_dev_acs_enabled[], in table order. */
+const TABLE: readonly TableEntry[] = [
+  ...entries(V.ATI, [0x4385, 0x439c, 0x4383, 0x439d, 0x4384, 0x4399], amdSouthbridge),
+  ...entries(V.AMD, [0x780f, 0x7809], amdSouthbridge),
+  ...entries(V.SOLARFLARE, [0x0903, 0x0923, 0x0a03], mfEndpoint),
+  // Intel 82598/82599/X540/X550 and others, 82580, 82576, 82575, I350, 82571, I219
+  ...entries(V.INTEL, [0x10c6, 0x10db, 0x10dd, 0x10e1, 0x10f1, 0x10f7, 0x10f8, 0x10f9, 0x10fa, 0x10fb, 0x10fc, 0x1507, 0x1514, 0x151c, 0x1529, 0x152a, 0x154d, 0x154f, 0x1551, 0x1558], mfEndpoint),
+  ...entries(V.INTEL, [0x1509, 0x150e, 0x150f, 0x1510, 0x1511, 0x1516, 0x1527], mfEndpoint),
+  ...entries(V.INTEL, [0x10c9, 0x10e6, 0x10e7, 0x10e8, 0x150a, 0x150d, 0x1518, 0x1526], mfEndpoint),
+  ...entries(V.INTEL, [0x10a7, 0x10a9, 0x10d6], mfEndpoint),
+  ...entries(V.INTEL, [0x1521, 0x1522, 0x1523, 0x1524], mfEndpoint),
+  ...entries(V.INTEL, [0x105e, 0x105f, 0x1060, 0x10d9], mfEndpoint),
+  ...entries(V.INTEL, [0x15b7, 0x15b8], mfEndpoint),
+  { vendor: V.INTEL, device: ANY, check: intelRciep },
+  ...entries(V.QCOM, [0x0400, 0x0401, 0x0115, 0x0111, 0x0120], rootPortLikeAcs),
+  { vendor: V.HXT, device: 0x0401, check: rootPortLikeAcs },
+  { vendor: V.INTEL, device: ANY, check: intelPch },
+  { vendor: V.INTEL, device: ANY, check: intelSpt },
+  { vendor: 0x19a2, device: 0x0710, check: mfEndpoint }, // Emulex BE3-R
+  { vendor: 0x10df, device: 0x0720, check: mfEndpoint }, // Emulex Skyhawk-R
+  { vendor: V.CAVIUM, device: ANY, check: cavium },
+  ...entries(V.CAVIUM, [0xa026, 0xa059, 0xa060], mfEndpoint),
+  { vendor: V.AMCC, device: 0xe004, check: rootPortLikeAcs }, // pci_quirk_xgene_acs
+  ...entries(V.AMPERE, range(0xe005, 0xe00c), rootPortLikeAcs),
+  ...entries(V.BROADCOM, [0x16d7, 0x1750, 0x1751, 0x1752, 0x1760, 0x1761, 0x1762, 0x1763], mfEndpoint),
+  { vendor: V.BROADCOM, device: 0xd714, check: rootPortLikeAcs }, // pci_quirk_brcm_acs
+  ...entries(V.LOONGSON, [0x3c09, 0x3c19, 0x3c29, 0x7a09, 0x7a19, 0x7a29, 0x7a39, 0x7a49, 0x7a59, 0x7a69], rootPortLikeAcs),
+  { vendor: V.ANNAPURNA, device: 0x0031, check: annapurna },
+  ...entries(V.ZHAOXIN, [0x3038, 0x3104, 0x9083], mfEndpoint),
+  ...entries(V.NXP, [0x8d81, 0x8da1, 0x8d83, 0x8d80, 0x8da0, 0x8d82, 0x8d90, 0x8db0, 0x8d92, 0x8d91, 0x8db1, 0x8d93, 0x8d89, 0x8da9, 0x8d8b, 0x8d88, 0x8da8, 0x8d8a, 0x8d98, 0x8db8, 0x8d9a, 0x8d99, 0x8db9, 0x8d9b], rootPortLikeAcs),
+  { vendor: V.ZHAOXIN, device: ANY, check: zhaoxinPorts },
+  { vendor: V.WANGXUN, device: ANY, check: wangxun },
+];
+
+
+/** A table entry before its history is attached. */
+type TableEntry = Pick<AcsQuirk, 'vendor' | 'device' | 'check'>;
 
 const MF = 'pci_quirk_mf_endpoint_acs';
-const RP = 'pci_quirk_qcom_rp_acs';
+const AMD_SB = 'pci_quirk_amd_sb_acs';
+const QCOM_RP = 'pci_quirk_qcom_rp_acs';
+const XGENE = 'pci_quirk_xgene_acs';
 
-/** pci_dev_acs_enabled[], in table order; spans from the kernel sources (kernel-version.ts). */
-export const ACS_QUIRKS: readonly AcsQuirk[] = [
-  ...entries(V.ATI, [0x4385, 0x439c, 0x4383, 0x439d, 0x4384, 0x4399], amdSouthbridge, 'pci_quirk_amd_sb_acs', since('3.10', '3.14')),
-  ...entries(V.AMD, [0x780f, 0x7809], amdSouthbridge, 'pci_quirk_amd_sb_acs', since('3.17', '4.9')),
-  ...entries(V.SOLARFLARE, [0x0903, 0x0923], mfEndpoint, MF, since('3.17', '4.9')),
-  ...entries(V.SOLARFLARE, [0x0a03], mfEndpoint, MF, since('4.4', '4.9')),
-  // Intel 82598/82599/X540/X550 and others, 82580, 82576, 82575, I350, 82571, I219
-  ...entries(V.INTEL, [0x10c6, 0x10db, 0x10dd, 0x10e1, 0x10f1, 0x10f7, 0x10f8, 0x10f9, 0x10fa, 0x10fb, 0x10fc, 0x1507, 0x1514, 0x151c, 0x1529, 0x152a, 0x154d, 0x154f, 0x1551, 0x1558], mfEndpoint, MF, since('3.17', '4.9')),
-  ...entries(V.INTEL, [0x1509, 0x150e, 0x150f, 0x1510, 0x1511, 0x1516, 0x1527], mfEndpoint, MF, since('3.19', '4.9')),
-  ...entries(V.INTEL, [0x10c9, 0x10e6, 0x10e7, 0x10e8, 0x150a, 0x150d, 0x1518, 0x1526], mfEndpoint, MF, since('3.19', '4.9')),
-  ...entries(V.INTEL, [0x10a7, 0x10a9, 0x10d6], mfEndpoint, MF, since('3.19', '4.9')),
-  ...entries(V.INTEL, [0x1521, 0x1522, 0x1523, 0x1524], mfEndpoint, MF, since('3.19', '4.9')),
-  ...entries(V.INTEL, [0x105e, 0x105f, 0x1060, 0x10d9], mfEndpoint, MF, since('3.19', '4.9')),
-  ...entries(V.INTEL, [0x15b7, 0x15b8], mfEndpoint, MF, since('4.2', '4.9')),
-  one(V.INTEL, ANY, intelRciep, 'pci_quirk_rciep_acs', since('5.4', '5.8')),
-  ...entries(V.QCOM, [0x0400, 0x0401], rootPortLikeAcs, RP, since('4.9', '4.12')),
-  ...entries(V.QCOM, [0x0115], rootPortLikeAcs, RP, since('6.8', '6.12')),
-  ...entries(V.QCOM, [0x0111, 0x0120], rootPortLikeAcs, RP, since('6.19', null)),
-  one(V.HXT, 0x0401, rootPortLikeAcs, RP, since('5.0', '5.2')),
-  one(V.INTEL, ANY, intelPch, 'pci_quirk_intel_pch_acs', since('3.14', '3.16')),
-  one(V.INTEL, ANY, intelSpt, 'pci_quirk_intel_spt_pch_acs', since('4.4', '4.9')),
-  one(0x19a2, 0x0710, mfEndpoint, MF, since('3.19', '4.9')), // Emulex BE3-R
-  one(0x10df, 0x0720, mfEndpoint, MF, since('3.19', '4.9')), // Emulex Skyhawk-R
-  one(V.CAVIUM, ANY, cavium, 'pci_quirk_cavium_acs', since('4.4', '4.9')),
-  ...entries(V.CAVIUM, [0xa026, 0xa059, 0xa060], mfEndpoint, MF, since('5.14', '5.17')),
-  one(V.AMCC, 0xe004, rootPortLikeAcs, 'pci_quirk_xgene_acs', since('4.12', '4.15')),
-  ...entries(V.AMPERE, range(0xe005, 0xe00c), rootPortLikeAcs, 'pci_quirk_xgene_acs', since('4.15', '4.18')),
-  ...entries(V.BROADCOM, [0x16d7], mfEndpoint, MF, since('5.11', '5.14')),
-  ...entries(V.BROADCOM, [0x1750, 0x1751, 0x1752], mfEndpoint, MF, since('5.19', '6.0')),
-  ...entries(V.BROADCOM, [0x1760, 0x1761, 0x1762, 0x1763], mfEndpoint, MF, since('6.8', '6.12')),
-  one(V.BROADCOM, 0xd714, rootPortLikeAcs, 'pci_quirk_brcm_acs', since('5.3', '5.4')),
-  ...entries(V.LOONGSON, [0x3c09, 0x3c19, 0x3c29, 0x7a09, 0x7a19, 0x7a29, 0x7a39, 0x7a49, 0x7a59, 0x7a69], rootPortLikeAcs, 'pci_quirk_loongson_acs', since('6.14', '6.19')),
-  one(V.ANNAPURNA, 0x0031, annapurna, 'pci_quirk_al_acs', since('5.3', '5.4')),
-  ...entries(V.ZHAOXIN, [0x3038, 0x3104, 0x9083], mfEndpoint, MF, since('5.4', '5.8')),
-  ...entries(V.NXP, [0x8d81, 0x8da1, 0x8d83, 0x8d80, 0x8da0, 0x8d82, 0x8d90, 0x8db0, 0x8d92, 0x8d91, 0x8db1, 0x8d93, 0x8d89, 0x8da9, 0x8d8b, 0x8d88, 0x8da8, 0x8d8a, 0x8d98, 0x8db8, 0x8d9a, 0x8d99, 0x8db9, 0x8d9b], rootPortLikeAcs, 'pci_quirk_nxp_rp_acs', since('5.14', '5.17')),
-  one(V.ZHAOXIN, ANY, zhaoxinPorts, 'pci_quirk_zhaoxin_pcie_ports_acs', since('5.4', '5.8')),
-  one(V.WANGXUN, ANY, wangxun, 'pci_quirk_wangxun_nic_acs', since('6.2', '6.5')),
+/** The kernel function of each check; the root-port bodies are one function here, several in the kernel (by vendor). */
+const NAME_OF = new Map<QuirkFn, string>([
+  [amdSouthbridge, AMD_SB],
+  [mfEndpoint, MF],
+  [intelRciep, 'pci_quirk_rciep_acs'],
+  [intelPch, 'pci_quirk_intel_pch_acs'],
+  [intelSpt, 'pci_quirk_intel_spt_pch_acs'],
+  [cavium, 'pci_quirk_cavium_acs'],
+  [annapurna, 'pci_quirk_al_acs'],
+  [zhaoxinPorts, 'pci_quirk_zhaoxin_pcie_ports_acs'],
+  [wangxun, 'pci_quirk_wangxun_nic_acs'],
+]);
+const ROOT_PORT_NAME: Record<number, string> = { [V.QCOM]: QCOM_RP, [V.HXT]: QCOM_RP, [V.AMCC]: XGENE, [V.AMPERE]: XGENE, [V.BROADCOM]: 'pci_quirk_brcm_acs', [V.LOONGSON]: 'pci_quirk_loongson_acs', [V.NXP]: 'pci_quirk_nxp_rp_acs' };
+
+/**
+ * When each entry came into pci_dev_acs_enabled[] (kernel-version.ts, from
+ * test/fixtures/kernel/acs-history.json): the first rule matching the
+ * entry's kernel function, vendor and (if listed) device applies.
+ */
+const HISTORY: readonly { readonly name: string; readonly vendor: number; readonly devices?: readonly number[]; readonly kernels: KernelSpan }[] = [
+  { name: AMD_SB, vendor: V.ATI, kernels: since('3.10', '3.14') },
+  { name: AMD_SB, vendor: V.AMD, kernels: since('3.17', '4.9') },
+  { name: MF, vendor: V.SOLARFLARE, devices: [0x0a03], kernels: since('4.4', '4.9') },
+  { name: MF, vendor: V.SOLARFLARE, kernels: since('3.17', '4.9') },
+  { name: MF, vendor: V.INTEL, devices: [0x15b7, 0x15b8], kernels: since('4.2', '4.9') },
+  // The first Intel list (82598/82599/X540/X550…); the other Intel lists came one batch later.
+  { name: MF, vendor: V.INTEL, devices: [0x10c6, 0x10db, 0x10dd, 0x10e1, 0x10f1, 0x10f7, 0x10f8, 0x10f9, 0x10fa, 0x10fb, 0x10fc, 0x1507, 0x1514, 0x151c, 0x1529, 0x152a, 0x154d, 0x154f, 0x1551, 0x1558], kernels: since('3.17', '4.9') },
+  { name: MF, vendor: V.INTEL, kernels: since('3.19', '4.9') },
+  { name: 'pci_quirk_rciep_acs', vendor: V.INTEL, kernels: since('5.4', '5.8') },
+  { name: QCOM_RP, vendor: V.QCOM, devices: [0x0400, 0x0401], kernels: since('4.9', '4.12') },
+  { name: QCOM_RP, vendor: V.QCOM, devices: [0x0115], kernels: since('6.8', '6.12') },
+  { name: QCOM_RP, vendor: V.QCOM, kernels: since('6.19', null) }, // 0x0111, 0x0120: linux-next of 2025
+  { name: QCOM_RP, vendor: V.HXT, kernels: since('5.0', '5.2') },
+  { name: 'pci_quirk_intel_pch_acs', vendor: V.INTEL, kernels: since('3.14', '3.16') },
+  { name: 'pci_quirk_intel_spt_pch_acs', vendor: V.INTEL, kernels: since('4.4', '4.9') },
+  { name: MF, vendor: 0x19a2, kernels: since('3.19', '4.9') },
+  { name: MF, vendor: 0x10df, kernels: since('3.19', '4.9') },
+  { name: 'pci_quirk_cavium_acs', vendor: V.CAVIUM, kernels: since('4.4', '4.9') },
+  { name: MF, vendor: V.CAVIUM, kernels: since('5.14', '5.17') },
+  { name: XGENE, vendor: V.AMCC, kernels: since('4.12', '4.15') },
+  { name: XGENE, vendor: V.AMPERE, kernels: since('4.15', '4.18') },
+  { name: MF, vendor: V.BROADCOM, devices: [0x16d7], kernels: since('5.11', '5.14') },
+  { name: MF, vendor: V.BROADCOM, devices: [0x1750, 0x1751, 0x1752], kernels: since('5.19', '6.0') },
+  { name: MF, vendor: V.BROADCOM, kernels: since('6.8', '6.12') },
+  { name: 'pci_quirk_brcm_acs', vendor: V.BROADCOM, kernels: since('5.3', '5.4') },
+  { name: 'pci_quirk_loongson_acs', vendor: V.LOONGSON, kernels: since('6.14', '6.19') },
+  { name: 'pci_quirk_al_acs', vendor: V.ANNAPURNA, kernels: since('5.3', '5.4') },
+  { name: MF, vendor: V.ZHAOXIN, kernels: since('5.4', '5.8') },
+  { name: 'pci_quirk_nxp_rp_acs', vendor: V.NXP, kernels: since('5.14', '5.17') },
+  { name: 'pci_quirk_zhaoxin_pcie_ports_acs', vendor: V.ZHAOXIN, kernels: since('5.4', '5.8') },
+  { name: 'pci_quirk_wangxun_nic_acs', vendor: V.WANGXUN, kernels: since('6.2', '6.5') },
 ];
+
+function withHistory(e: TableEntry): AcsQuirk {
+  const name = NAME_OF.get(e.check) ?? ROOT_PORT_NAME[e.vendor];
+  const rule = HISTORY.find((h) => h.name === name && h.vendor === e.vendor && (h.devices === undefined || h.devices.includes(e.device)));
+  if (name === undefined || rule === undefined) throw new Error(`quirks.ts: no kernel name or history for the entry ${hex4(e.vendor)}:${hex4(e.device)}`);
+  return { ...e, name, id: `${name}/${hex4(e.vendor)}:${e.device === ANY ? 'any' : hex4(e.device)}`, kernels: rule.kernels };
+}
+
+/** pci_dev_acs_enabled[], in table order, each entry with its kernel function, stable id and releases. */
+export const ACS_QUIRKS: readonly AcsQuirk[] = TABLE.map(withHistory);
 
 /** What pci_dev_specific_acs_enabled() answered, and which quirk (and ID list) did. */
 export interface QuirkAnswer {
