@@ -4,7 +4,7 @@
  * --kernel / --diff-kernel against the two real listings of the X99 machine
  * (5.8 and the 5.9 regression).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseLspci } from '../../src/import/lspci/parse.ts';
 import { topologyFromLspci } from '../../src/import/lspci/to-topology.ts';
@@ -21,19 +21,12 @@ const corpus = (name: string) => new URL(`../fixtures/corpus/${name}`, import.me
 const imported = (name: string) => topologyFromLspci(parseLspci(readFileSync(corpus(`${name}.lspci.txt`), 'utf8'))).topology;
 const kernel = (v: string) => ({ version: parseKernelVersion(v) });
 
-const ROOT_DUMPS = [
-  'apple-t2-mac-cometlake-titanridge',
-  'dell-cometlake-u-laptop',
-  'microsoft-surface-i7-8650u-usbc-dock',
-  'acer-predator-helios-neo16-raptorlake-vmd',
-  'candelatech-skylake-e3-pcie-switches',
-  'dell-xps15-9500',
-  'intel-xeon-e5v3-2socket-i40e',
-  'arm-n1sdp-plx-switch',
-  'lenovo-20uh-amd-renoir-DEGRADED',
-];
+/** Every dump of the corpus, root and non-root (non-root: only the groups that can be decided). */
+const DUMPS = readdirSync(new URL('../fixtures/corpus/', import.meta.url))
+  .filter((f) => f.endsWith('.lspci.txt'))
+  .map((f) => f.replace(/\.lspci\.txt$/, ''));
 
-describe.each(ROOT_DUMPS)('%s: every group of more than one device is explained', (name) => {
+describe.each(DUMPS)('%s: every group of more than one device is explained', (name) => {
   const topology = imported(name);
   const result = classicGroups(topology);
   const why = explainClassicGroups(topology, {}, result);
