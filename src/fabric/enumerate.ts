@@ -106,7 +106,7 @@ export function enumerate(config: FabricConfig): Enumeration {
       kid.rid = requesterId(kid.bus, kid.device, kid.fn);
       const clash = seenRids.get(kid.rid);
       if (clash !== undefined) {
-        throw new TopologyError('DUPLICATE_BDF', `'${kid.config.id}' sits at ${bdfText(kid)}, which '${clash}' already has`, kid.config.id, 'bdf');
+        throw new TopologyError('DUPLICATE_BDF', `duplicate BDF ${bdfText(kid)}: '${kid.config.id}' and '${clash}' both sit there; one bus:device.function names one function (pin another bdf:)`, kid.config.id, 'bdf');
       }
       seenRids.set(kid.rid, kid.config.id);
       scanOrder.push(kid);

@@ -11,8 +11,9 @@ import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
 import type { StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
-import { runVariant } from './runner.ts';
-import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
+import { judgeContext, runVariant } from './runner.ts';
+import { judge } from '../policy/verdict.ts';
+import { recordsByTlp, tlpStory, type PathEntry, type TlpStory } from './story.ts';
 
 export interface StepExplanation {
   readonly step: StepSpec;
@@ -41,10 +42,11 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     list.push(tlp);
     completionsOf.set(tlp.request.id, list);
   }
+  const index = recordsByTlp(records);
   const endingOf = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
   const steps = run.steps.map((record) => ({
     step: record.step,
-    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
+    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id), index)),
     refused: record.refused,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
@@ -71,6 +73,10 @@ export interface SendResult {
   /** What it touched: the ending record's effects (byte spans with owners, interrupt receivers). */
   readonly effects: readonly Effect[];
   readonly gates: readonly GateResult[];
+  /** The TLP judged as a run judges its steps, with the owner of `from` as the attacker (DESIGN.md §3). */
+  readonly verdict: 'breached' | 'isolated';
+  readonly attacker: string;
+  readonly breaches: readonly { readonly kind: string; readonly victim: string; readonly detail: string }[];
 }
 
 export class WhatIfError extends Error {
@@ -103,6 +109,8 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
     ...(forged === undefined ? {} : { requesterId: forged }),
   });
   machine.kernel.run();
+  const attacker = machine.ownership.ownerOfFunction(whatIf.from) ?? 'host';
+  const judgement = judge(attacker, endings, machine.grants, judgeContext(machine));
   const ending = endings.find((e) => e.tlp === tlp.id);
   const story = tlpStory(machine.trace.records, tlp.id, ending);
   const delivery = ending?.effects.find((e) => e.kind === 'interrupt') ?? null;
@@ -116,6 +124,9 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
     target: story.target,
     effects: ending?.effects ?? [],
     gates: evaluateGates(machine),
+    verdict: judgement.verdict,
+    attacker,
+    breaches: judgement.breaches.map((b) => ({ kind: b.kind, victim: b.victim, detail: b.detail })),
   };
 }
 

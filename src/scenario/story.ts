@@ -39,28 +39,26 @@ export interface TlpStory {
   readonly evidence: readonly number[];
 }
 
-export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending): TlpStory {
-  return storyOf(tlp, records.filter((r) => (r as { tlp?: unknown }).tlp === tlp), ending);
-}
-
-/** Every TLP's story from one pass over the trace (for callers that tell many), with its ending record if given. */
-export function tlpStories(records: readonly TraceRecord<MachineEvent>[], endings: ReadonlyMap<number, Ending> = new Map()): Map<number, TlpStory> {
-  const byTlp = new Map<number, TraceRecord<MachineEvent>[]>();
+/** Each TLP's trace records, in order: built once per run, so telling every TLP stays linear in the trace (issue 18). */
+export function recordsByTlp(records: readonly TraceRecord<MachineEvent>[]): Map<number, TraceRecord<MachineEvent>[]> {
+  const index = new Map<number, TraceRecord<MachineEvent>[]>();
   for (const r of records) {
     const tlp = (r as { tlp?: unknown }).tlp;
-    if (typeof tlp !== 'number') continue;
-    const list = byTlp.get(tlp);
-    if (list === undefined) byTlp.set(tlp, [r]);
+    if (typeof tlp !== 'number' || tlp === 0) continue;
+    const list = index.get(tlp);
+    if (list === undefined) index.set(tlp, [r]);
     else list.push(r);
   }
-  return new Map([...byTlp].map(([tlp, own]) => [tlp, storyOf(tlp, own, endings.get(tlp))]));
+  return index;
 }
 
-function storyOf(tlp: number, own: readonly TraceRecord<MachineEvent>[], ending: Ending | undefined): TlpStory {
+/** One TLP's story from the trace; pass `index` (recordsByTlp) when telling many TLPs of one run. */
+export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending, index?: ReadonlyMap<number, readonly TraceRecord<MachineEvent>[]>): TlpStory {
   const path: PathEntry[] = [];
   const evidence: number[] = [];
   let story: Partial<TlpStory> & { tlp: number } = { tlp };
-  for (const r of own) {
+  for (const r of index === undefined ? records : (index.get(tlp) ?? [])) {
+    if ((r as { tlp?: unknown }).tlp !== tlp) continue;
     evidence.push(r.id);
     const entry = describeRecord(r);
     if (entry !== null) path.push(entry);

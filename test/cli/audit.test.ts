@@ -1,6 +1,6 @@
 /** tlplab audit: the library's attacks on an imported machine, judged by runVariant's verdict engine. */
 import { join } from 'node:path';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
@@ -71,9 +71,9 @@ describe('tlplab audit on the Dell Comet Lake laptop (root dump, kernel groups i
 
   it('--markdown writes the same report as Markdown', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'tlplab-')), 'audit.md');
-    const { code } = await audit(DELL, '--markdown', file);
-    expect(code).toBe(1);
-    const md = readFileSync(file, 'utf8');
+    const io = memoryIo();
+    expect(await main(['audit', DELL, '--markdown', file], io)).toBe(1);
+    const md = io.files.get(file)!;
     expect(md).toMatch(/^# tlplab audit: /);
     expect(md).toContain('## Attacks that succeed');
     expect(md).toContain('| ns | at | decision | rule | detail |');

@@ -3,7 +3,7 @@
  * attacks succeed on a real machine. Exit 0 when none does, 1 when one
  * does (usable in CI), 2 for bad input.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseLspci, type LspciDump } from '../../import/lspci/parse.ts';
 import { readSysfs } from '../../import/sysfs/read.ts';
 import { renderAuditMarkdown } from '../../report/audit-markdown.ts';
@@ -11,6 +11,9 @@ import { renderAuditText } from '../../report/audit-text.ts';
 import { auditDump, type AuditReport } from '../../scenario/audit.ts';
 import { ExitCode, UsageError } from '../exit.ts';
 import type { Io } from '../io.ts';
+import { fileOption } from '../options.ts';
+import { checkOutputs } from '../output.ts';
+import { jsonTarget } from './explain.ts';
 
 export interface AuditCommandOptions {
   readonly path?: string;
@@ -18,8 +21,10 @@ export interface AuditCommandOptions {
   readonly iommu?: unknown;
   readonly interruptRemapping?: unknown;
   readonly nosid?: boolean;
-  readonly json?: unknown;
+  readonly json?: boolean;
+  readonly jsonFile?: unknown;
   readonly markdown?: unknown;
+  readonly force?: unknown;
   readonly kernel?: unknown;
   readonly acsOverride?: unknown;
 }
@@ -65,11 +70,14 @@ export function auditExitCode(report: AuditReport): number {
 }
 
 export function runAudit(io: Io, options: AuditCommandOptions): number {
+  const inputs = options.path === undefined ? [] : [options.path];
+  const json = jsonTarget(io, options, inputs);
+  const markdown = fileOption(options.markdown, '--markdown');
+  if (markdown !== undefined) checkOutputs([{ flag: '--markdown', path: markdown }], inputs, options.force === true);
   const report = auditReportFor(options);
-  const json = `${JSON.stringify(report, null, 2)}\n`;
-  if (typeof options.json === 'string') writeFileSync(options.json, json);
-  if (typeof options.markdown === 'string') writeFileSync(options.markdown, renderAuditMarkdown(report));
-  io.out(options.json === true ? json : renderAuditText(report, io.color));
+  if (markdown !== undefined) io.writeFile(markdown, renderAuditMarkdown(report));
+  if (json) json(report);
+  if (options.json !== true) io.out(renderAuditText(report, io.color));
   return auditExitCode(report);
 }
 

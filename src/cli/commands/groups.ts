@@ -21,6 +21,7 @@ import { acsOverrideOf, inFile, readMachine } from './audit.ts';
 import { ExitCode, UsageError } from '../exit.ts';
 import { variantFilter } from '../options.ts';
 import type { Io } from '../io.ts';
+import { jsonTarget } from './explain.ts';
 
 export interface GroupsOptions {
   readonly path?: string;
@@ -32,6 +33,8 @@ export interface GroupsOptions {
   readonly diffKernel?: unknown;
   readonly algorithm?: unknown;
   readonly json?: boolean;
+  readonly jsonFile?: unknown;
+  readonly force?: unknown;
   readonly compare?: unknown;
   readonly acsOverride?: unknown;
   readonly variant?: unknown;
@@ -58,7 +61,7 @@ interface GroupInput {
   readonly release: string | undefined;
 }
 
-function groupInput(io: Io, options: GroupsOptions): GroupInput {
+function groupInput(io: Io, options: GroupsOptions, json: boolean): GroupInput {
   const acsOverride = options.acsOverride === undefined ? undefined : String(options.acsOverride);
   if (options.sysfs !== undefined && options.sysfs !== false) {
     const root = typeof options.sysfs === 'string' ? options.sysfs : (options.path ?? '/sys');
@@ -68,7 +71,7 @@ function groupInput(io: Io, options: GroupsOptions): GroupInput {
   if (options.path === undefined) throw new UsageError('give a scenario, an lspci dump, or --sysfs [/sys]');
   if (/\.ya?ml$/i.test(options.path)) {
     const scenario = scenarioTopology(options.path, variantFilter(options.variant));
-    if (!options.json) io.out(`# ${options.path}, variant ${scenario.variant}`);
+    if (!json) io.out(`# ${options.path}, variant ${scenario.variant}`);
     return { topology: scenario.topology, acsOverride: acsOverride ?? (scenario.acsOverride || undefined), live: null, release: undefined };
   }
   return { topology: topologyFromLspci(readMachine(options.path, undefined).dump).topology, acsOverride, live: null, release: undefined };
@@ -86,11 +89,12 @@ function kernelOf(options: GroupsOptions, input: GroupInput): KernelModel {
 export function runGroups(io: Io, options: GroupsOptions): number {
   const algorithm = String(options.algorithm ?? 'classic');
   if (!(ALGORITHMS as readonly string[]).includes(algorithm)) throw new UsageError(`--algorithm must be classic, per-bus or both, got '${algorithm}'`);
-  const input = groupInput(io, options);
+  const json = jsonTarget(io, options, [...(options.path === undefined ? [] : [options.path]), ...(options.compare === undefined ? [] : [String(options.compare)])]);
+  const input = groupInput(io, options, json !== null);
   let topology = input.topology;
   const kernel = kernelOf(options, input);
   if (options.configAcs !== undefined) topology = applyConfigAcs(topology, parseConfigAcs(String(options.configAcs)));
-  if (options.diffKernel !== undefined) return runDiffKernel(io, options, topology, kernel);
+  if (options.diffKernel !== undefined) return runDiffKernel(io, options, topology, kernel, json);
 
   const results: GroupResult[] = [];
   if (algorithm !== 'per-bus') results.push(classicGroups(topology, kernel));
@@ -104,24 +108,18 @@ export function runGroups(io: Io, options: GroupsOptions): number {
   const listing = options.compare !== undefined ? inFile(String(options.compare), () => parseGroupListing(readInput(String(options.compare), 'group listing'))) : input.live;
   if (listing !== null) comparisons = results.map((r) => ({ algorithm: r.algorithm, diff: diffPartitions(partitionOf(r), listingPartition(listing)) }));
 
-  if (options.json) {
+  if (json) {
     const [first] = results;
-    io.out(
-      JSON.stringify(
-        {
-          schema: 'tlplab/groups-v1',
-          algorithm,
-          kernel: kernel.version?.text ?? null,
-          groups: first!.groups,
-          unknown: first!.unknown,
-          ...(results.length === 2 ? { perBus: { groups: results[1]!.groups, unknown: results[1]!.unknown }, diff: algorithmDiff } : {}),
-          ...(comparisons.length > 0 ? { compare: comparisons } : {}),
-          ...(options.why ? { why, quirks } : {}),
-        },
-        null,
-        2,
-      ),
-    );
+    json({
+      schema: 'tlplab/groups-v1',
+      algorithm,
+      kernel: kernel.version?.text ?? null,
+      groups: first!.groups,
+      unknown: first!.unknown,
+      ...(results.length === 2 ? { perBus: { groups: results[1]!.groups, unknown: results[1]!.unknown }, diff: algorithmDiff } : {}),
+      ...(comparisons.length > 0 ? { compare: comparisons } : {}),
+      ...(options.why ? { why, quirks } : {}),
+    });
   } else {
     for (const result of results) printResult(io, result, result.algorithm === 'classic' ? why : []);
     if (quirks.length > 0) io.out(['# quirks that decided ACS on this machine:', ...quirks.map((q) => `#   ${q}`)].join('\n'));
@@ -131,12 +129,12 @@ export function runGroups(io: Io, options: GroupsOptions): number {
   return comparisons.some((c) => !isSamePartition(c.diff)) ? ExitCode.expectationFailed : ExitCode.ok;
 }
 
-function runDiffKernel(io: Io, options: GroupsOptions, topology: PciTopology, kernel: KernelModel): number {
+function runDiffKernel(io: Io, options: GroupsOptions, topology: PciTopology, kernel: KernelModel, json: ((document: unknown) => void) | null): number {
   const text = String(options.diffKernel);
   const [a, b] = text.includes(',') ? text.split(',') : text.includes('..') ? text.split('..') : [text, options.rest?.[0]];
   if (a === undefined || b === undefined || a === '' || b === '') throw new UsageError('--diff-kernel needs two versions: --diff-kernel 5.8 5.9 (or 5.8,5.9)');
   const diff = diffKernels(topology, { ...kernel, version: parseKernelVersion(a) }, { ...kernel, version: parseKernelVersion(b) });
-  if (options.json) io.out(JSON.stringify({ schema: 'tlplab/groups-kernel-diff-v1', ...diff }, null, 2));
+  if (json) json({ schema: 'tlplab/groups-kernel-diff-v1', ...diff });
   else printKernelDiff(io, diff);
   return ExitCode.ok;
 }

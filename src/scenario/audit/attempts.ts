@@ -11,7 +11,7 @@ import type { Ending } from '../../fabric/ending.ts';
 import type { Breach, Stop } from '../../policy/verdict.ts';
 import type { DeviceStep } from '../model.ts';
 import type { VariantRun } from '../runner.ts';
-import { tlpStories, type TlpStory } from '../story.ts';
+import { recordsByTlp, tlpStory, type TlpStory } from '../story.ts';
 
 export interface Attempt {
   readonly step: DeviceStep;
@@ -27,7 +27,8 @@ export interface Attempt {
 
 export function attemptsOf(run: VariantRun): Attempt[] {
   const endings = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
-  const stories = tlpStories(run.machine.trace.records, endings);
+  const records = run.machine.trace.records;
+  const index = recordsByTlp(records);
   const breachOf = new Map<number, Breach>();
   for (const breach of run.judgement.breaches) if (!breachOf.has(breach.tlp)) breachOf.set(breach.tlp, breach);
   const stopOf = new Map(run.judgement.stopped.flatMap((s) => (s.tlp === null ? [] : [[s.tlp, s] as const])));
@@ -44,7 +45,7 @@ export function attemptsOf(run: VariantRun): Attempt[] {
         breach,
         stop,
         ending: endings.get(id)!,
-        story: stories.get(id)!,
+        story: tlpStory(records, id, endings.get(id), index),
       });
     }
   }
