@@ -21,6 +21,12 @@ export interface ParsedArgv {
   readonly exact: Readonly<Record<string, string>>;
 }
 
+/**
+ * Flags whose values are Linux versions: cac would read "5.10" as the number
+ * 5.1; a leading "v" (which parseKernelVersion accepts) keeps them text.
+ */
+const VERSION_FLAGS = new Set(['--kernel', '--diff-kernel']);
+
 /** Flags whose values are addresses or data (camel-cased as cac names them). */
 const EXACT_FLAGS: Record<string, string> = { '--write': 'write', '--read': 'read', '--data': 'data' };
 
@@ -45,6 +51,15 @@ export function preprocessArgv(input: readonly string[]): ParsedArgv {
     const next = input[i + 1];
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if (EXACT_FLAGS[flag] !== undefined && (inline !== undefined || next !== undefined)) exact[EXACT_FLAGS[flag]!] = inline ?? next!;
+    if (VERSION_FLAGS.has(flag) && inline !== undefined && /^\d/.test(inline)) {
+      argv.push(`${flag}=v${inline}`);
+      continue;
+    }
+    if (VERSION_FLAGS.has(flag) && inline === undefined && next !== undefined && /^\d/.test(next)) {
+      argv.push(arg, `v${next}`);
+      i++;
+      continue;
+    }
     if (arg === '--json' && next !== undefined && !next.startsWith('-') && /\.json$/i.test(next)) {
       argv.push('--json-file', next);
       i++;

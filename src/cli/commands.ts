@@ -96,21 +96,40 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete, exact: Re
     .example('      --variant iommu.interrupt-remapping=on --variant iommu.source-id-validation=on')
     .action((file: string, options: Record<string, unknown>) => run(() => import('./commands/explain.ts'), (m) => m.runSend(io, { file, ...options, ...exact })));
 
-  jsonOutput(cli.command('audit <lspci-dump>', "Run the library's attacks against a real machine (lspci -vvv as root)"), '{ schema: "tlplab/audit-v1", assumptions, findings, skipped }')
+  force(
+    jsonOutput(cli.command('audit [lspci-dump]', "Run the library's attacks against a real machine: an lspci -vvv dump (as root) or --sysfs [/sys]; exit 1 when one succeeds"), '{ schema: "tlplab/audit-v1", findings, groups, … }'),
+  )
+    .option('--sysfs [root]', 'Read the machine from sysfs (default /sys): config space, resources, drivers, groups, /proc/cmdline')
     .option('--iommu <model>', 'vtd | amd-vi | none (lspci does not show it)', { default: 'vtd' })
-    .option('--interrupt-remapping <on|off>', 'Whether interrupt remapping is on (dmesg: DMAR-IR)', { default: 'on' })
+    .option('--interrupt-remapping <on|off>', 'Whether interrupt remapping is on (dmesg: DMAR-IR); default on, or off with intremap=off on a live host')
     .option('--nosid', 'intremap=nosid: no source-ID validation')
-    .example('  $ sudo lspci -vvv > lspci.txt && tlplab audit lspci.txt')
-    .action((path: string, options: Record<string, unknown>) => run(() => import('./commands/audit.ts'), (m) => m.runAudit(io, { path, ...options })));
+    .option('--kernel <version>', 'Linux release whose ACS quirks and grouping to use (e.g. 5.9); default: the newest modelled, or the running one with --sysfs')
+    .option('--acs-override <value>', 'What-if pcie_acs_override=downstream,multifunction,id:vvvv:dddd: which P2P paths it leaves open')
+    .option('--markdown <file>', 'Write the audit report as Markdown')
+    .example('  $ sudo lspci -vvv > lspci.txt && tlplab audit lspci.txt --markdown audit.md')
+    .example('  $ sudo tlplab audit --sysfs')
+    .action((path: string | undefined, options: Record<string, unknown>) => run(() => import('./commands/audit.ts'), (m) => m.runAudit(io, { ...(path !== undefined ? { path } : {}), ...options })));
 
-  jsonOutput(cli.command('groups <input>', 'IOMMU groups Linux would form for a scenario (topology.yaml) or an lspci dump'), '{ schema: "tlplab/groups-v1", algorithm, groups, unknown }')
+  jsonOutput(cli.command('groups [...input]', 'IOMMU groups Linux would form for a scenario (topology.yaml), an lspci dump, or --sysfs [/sys]'), '{ schema: "tlplab/groups-v1", algorithm, groups, unknown }')
     .option('--algorithm <name>', 'classic | per-bus | both', { default: 'classic' })
+    .option('--why', 'For every group of more than one device, the facts that merged it (and the quirks that applied)')
+    .option('--kernel <version>', 'The ACS quirk table of this Linux release (e.g. 5.9); default: the newest modelled, or the running one with --sysfs')
+    .option('--diff-kernel <a>', 'Which groups change between two releases, and why: --diff-kernel 5.8 5.9')
+    .option('--sysfs [root]', 'Read this machine from sysfs (default /sys) and compare with its live groups')
     .option('--compare <file>', 'Compare with a kernel group listing (sysfs script output, IOMMU group: lines, dmesg); exit 1 on mismatch')
     .option('--acs-override <value>', 'Model pcie_acs_override=downstream,multifunction,id:vvvv:dddd')
     .option('--config-acs <value>', 'Model pci=config_acs=<flags>@<device>[;...]')
     .option('--variant <axis=value>', 'For a scenario: which variant (default: the first)')
     .example('  $ tlplab groups scenarios/p2p-behind-switch.yaml --algorithm both')
-    .action((input: string, options: Record<string, unknown>) => run(() => import('./commands/groups.ts'), (m) => m.runGroups(io, { path: input, ...options })));
+    .example('  $ tlplab groups lspci.txt --why --diff-kernel 5.8 5.9')
+    .action((inputs: string[], options: Record<string, unknown>) => {
+      // `--diff-kernel A B`: B arrives as a positional argument.
+      const versionLast = options.diffKernel !== undefined && inputs.length > 0 && /^v?\d+\.\d+/.test(inputs.at(-1)!) && (inputs.length > 1 || options.sysfs !== undefined);
+      const rest = versionLast ? [inputs.at(-1)!] : inputs.slice(1);
+      const path = versionLast ? (inputs.length > 1 ? inputs[0] : undefined) : inputs[0];
+      if (!versionLast && rest.length > 0) throw new UsageError(`groups takes one input, got ${inputs.length}: ${inputs.join(' ')}`);
+      run(() => import('./commands/groups.ts'), (m) => m.runGroups(io, { ...(path !== undefined ? { path } : {}), rest, ...options }));
+    });
 
   force(cli.command('merge <...files>', 'Merge the JSON outputs of tlplab run --shard i/n into one result, as if from one run'))
     .option('--json-file <file>', 'Write the merged JSON here (default: stdout)')
