@@ -62,6 +62,8 @@ export interface Ending {
   readonly requester: number;
   /** Address as issued (IOVA for DMA), and length in bytes. */
   readonly address: number;
+  /** The exact address as hex text when it is 2^53 or more (`address` then stands for it, rounded). */
+  readonly exactAddress?: string;
   readonly length: number;
   readonly at: AddressType;
   readonly outcome: Outcome;

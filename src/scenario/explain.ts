@@ -12,8 +12,9 @@ import { buildMachine } from './machine.ts';
 import type { HostAction } from './machine-host.ts';
 import type { StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
-import { runVariant } from './runner.ts';
-import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
+import { judgeContext, runVariant } from './runner.ts';
+import { judge } from '../policy/verdict.ts';
+import { recordsByTlp, tlpStory, type PathEntry, type TlpStory } from './story.ts';
 
 export interface StepExplanation {
   readonly step: StepSpec;
@@ -30,7 +31,6 @@ export interface Explanation {
   readonly summary: string;
   readonly result: RunResult;
   readonly gates: readonly GateResult[];
-  /** Steps in the order they ran (time, then file order). */
   readonly steps: readonly StepExplanation[];
   readonly bdfs: ReadonlyMap<string, string>;
   /** What the host set up before any step (ACS it enabled, the IOMMU it forced on, Thunderbolt's DMA protection). */
@@ -47,11 +47,11 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     list.push(tlp);
     completionsOf.set(tlp.request.id, list);
   }
+  const index = recordsByTlp(records);
   const endingOf = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
-  const ordered = [...run.steps].sort((a, b) => a.step.at - b.step.at || a.step.index - b.step.index);
-  const steps = ordered.map((record) => ({
+  const steps = run.steps.map((record) => ({
     step: record.step,
-    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
+    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id), index)),
     refused: record.refused,
     actions: record.actions,
   }));
@@ -66,6 +66,8 @@ export interface WhatIf {
   readonly data: number;
   readonly as: string | null;
   readonly translated: boolean;
+  /** Exact hex text of an address at or above 2^53 (`address` stands for it). */
+  readonly exactAddress?: string | null;
 }
 
 export interface SendResult {
@@ -79,6 +81,10 @@ export interface SendResult {
   /** What it touched: the ending record's effects (byte spans with owners, interrupt receivers). */
   readonly effects: readonly Effect[];
   readonly gates: readonly GateResult[];
+  /** The TLP judged as a run judges its steps, with the owner of `from` as the attacker (DESIGN.md §3). */
+  readonly verdict: 'breached' | 'isolated';
+  readonly attacker: string;
+  readonly breaches: readonly { readonly kind: string; readonly victim: string; readonly detail: string }[];
 }
 
 export class WhatIfError extends Error {
@@ -105,12 +111,15 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
   const tlp = machine.fabric.issue(fn, {
     type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
     address: whatIf.address,
+    ...(whatIf.exactAddress ? { exactAddress: whatIf.exactAddress } : {}),
     data: whatIf.data,
     length: 4,
     at: whatIf.translated ? 'translated' : 'untranslated',
     ...(forged === undefined ? {} : { requesterId: forged }),
   });
   machine.kernel.run();
+  const attacker = machine.ownership.ownerOfFunction(whatIf.from) ?? 'host';
+  const judgement = judge(attacker, endings, machine.grants, judgeContext(machine));
   const ending = endings.find((e) => e.tlp === tlp.id);
   const story = tlpStory(machine.trace.records, tlp.id, ending);
   const delivery = ending?.effects.find((e) => e.kind === 'interrupt') ?? null;
@@ -124,13 +133,16 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
     target: story.target,
     effects: ending?.effects ?? [],
     gates: evaluateGates(machine),
+    verdict: judgement.verdict,
+    attacker,
+    breaches: judgement.breaches.map((b) => ({ kind: b.kind, victim: b.victim, detail: b.detail })),
   };
 }
 
 export function describeStep(step: StepSpec): string {
   const hex = (n: number) => `0x${n.toString(16)}`;
-  const target = (t: { address: number } | { bar: { device: string; index: number }; offset: number }) =>
-    'address' in t ? hex(t.address) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
+  const target = (t: { address: number; exact?: string | null } | { bar: { device: string; index: number }; offset: number }) =>
+    'address' in t ? (t.exact ?? hex(t.address)) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
   const mods = 'from' in step ? `${step.as === null ? '' : ` as ${formatRid(step.as)}`}${step.translated ? ' (AT=translated)' : ''}` : '';
   switch (step.kind) {
     case 'write':

@@ -10,6 +10,10 @@ import { BREACH_KINDS } from '../policy/verdict.ts';
 import { GATE_NAMES } from './model.ts';
 import { DEVICE_OWNERSHIP_KEYS, FUNCTION_OWNERSHIP_KEYS, KERNEL_OWNERSHIP_KEYS, MACHINE_OWNERSHIP_KEYS, OWNERSHIP_STEP_KEYS } from './schema-ownership.ts';
 
+// zod compiles each object schema with new Function on first use; a CLI that
+// checks a few documents per process is faster interpreting them.
+z.config({ jitless: true });
+
 /** on / off, or true / false. */
 const Toggle = z.union([z.boolean(), z.enum(['on', 'off'])]).describe('on | off');
 /** A byte count or address: an integer (0x… allowed) or a string with a binary unit, e.g. "64K", "2G". */

@@ -43,7 +43,7 @@ describe('VFIO refuses user mappings over reserved IOVA (vfio_iommu_iova_dma_val
     ['0xfee00000', 'vfio.iova-reserved', 'the MSI window (IOMMU_RESV_MSI)'],
     ['0x7fff0000', null, 'ordinary IOVA'],
   ])('a user map at %s: %s (%s)', (iova, reason, _what) => {
-    const { steps, machine } = run(scenario({ steps: `    - { at: 0ns, map: { domain: vm1, iova: ${iova}, to: 0x7fff0000, size: 4K, perm: rw } }` }).replace('size: 1G, perm: rw }] }', 'size: 256M, perm: rw }] }'));
+    const { steps, machine } = run(scenario({ steps: `    - { at: 0ns, map: { domain: vm1, iova: ${iova}, to: 0x7fff0000, size: 4K, perm: rw } }\n    - { at: 1us, from: nic, write: 0x1000, data: 0x1 }` }).replace('size: 1G, perm: rw }] }', 'size: 256M, perm: rw }] }'));
     expect(steps[0]!.refused?.reason ?? null).toBe(reason);
     expect(machine.grants.all.some((g) => g.iova === parseInt(iova, 16))).toBe(reason === null);
   });
@@ -70,13 +70,13 @@ describe('hot-plug below an external-facing port: iommu_probe_device gives an un
     ['identity', 'paging', 'strict'],
     ['dma', 'paging', 'strict'],
   ])('kernel default %s → %s, %s', (kernelDefault, mode, invalidation) => {
-    const { machine } = run(scenario({ machine: `  iommu: { model: vtd, invalidation: deferred }\n  kernel: { default-domain: ${kernelDefault} }\n`, devices, domains: '', attacker: 'evil', via: 'device', steps: '    - { at: 1us, hot-plug: { device: dev } }' }));
+    const { machine } = run(scenario({ machine: `  iommu: { model: vtd, invalidation: deferred }\n  kernel: { default-domain: ${kernelDefault} }\n`, devices, domains: '', attacker: 'evil', via: 'device', steps: '    - { at: 1us, hot-plug: { device: dev } }\n    - { at: 2us, from: dev, write: 0x1000, data: 0x1 }' }));
     const ctx = machine.iommu!.context(machine.fabric.fn('dev').rid)!;
     expect([ctx.domain.name, ctx.domain.mode, ctx.domain.invalidation, ctx.deviceTlb]).toEqual(['dev.default', mode, invalidation, false]);
   });
 
   it('a trusted device on an internal port gets the kernel default (identity with iommu=pt)', () => {
-    const { machine } = run(scenario({ machine: '  iommu: { model: vtd }\n  kernel: { default-domain: identity }\n', devices: devices.replace(', external-facing: true', ''), domains: '', attacker: 'evil', via: 'device', steps: '    - { at: 1us, hot-plug: { device: dev } }' }));
+    const { machine } = run(scenario({ machine: '  iommu: { model: vtd }\n  kernel: { default-domain: identity }\n', devices: devices.replace(', external-facing: true', ''), domains: '', attacker: 'evil', via: 'device', steps: '    - { at: 1us, hot-plug: { device: dev } }\n    - { at: 2us, from: dev, write: 0x1000, data: 0x1 }' }));
     expect(machine.iommu!.context(machine.fabric.fn('dev').rid)!.domain.mode).toBe('identity');
   });
 

@@ -63,8 +63,17 @@ expect: [{ verdict: isolated }]
 `;
 }
 
+/** Step lines in time order (a scenario lists its steps so), stable for steps of one instant. */
+function inTimeOrder(steps: string): string {
+  const ns = (line: string) => {
+    const [, n, unit] = /at: (\d+)(ns|us)/.exec(line)!;
+    return Number(n) * (unit === 'us' ? 1000 : 1);
+  };
+  return steps.split('\n').sort((a, b) => ns(a) - ns(b)).join('\n');
+}
+
 function run(host: 'linux' | 'xen', steps: string, extra = '') {
-  const loaded = loadScenario('ownership-time.yaml', machine(host, steps, extra));
+  const loaded = loadScenario('ownership-time.yaml', machine(host, inTimeOrder(steps), extra));
   return runVariant(loaded, loaded.variants[0]!, 1).result;
 }
 
