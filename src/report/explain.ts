@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import type { Explanation, SendResult } from '../scenario/explain.ts';
 import { describeStep } from '../scenario/explain.ts';
+import { XEN_NOT_ENFORCED } from '../scenario/gates.ts';
 import type { PathEntry, TlpStory } from '../scenario/story.ts';
 import { formatDuration } from '../sim/time.ts';
 import { describeVariant, expectationText, verdictText } from './variant-text.ts';
@@ -34,6 +35,7 @@ export function renderExplanation(e: Explanation, options: { color: boolean }): 
 
 /** A failed gate stops nothing when the attacker is hardware, or when the scenario bypasses VFIO's viability check (gates.ts marks that in the detail). */
 function notEnforcedBecause(gate: Explanation['gates'][number]): string {
+  if (gate.detail.includes(XEN_NOT_ENFORCED)) return 'machine.host is xen';
   return gate.detail.includes('(check bypassed)') ? 'machine.kernel.vfio-viability is bypassed' : 'attack.via is device';
 }
 

@@ -30,10 +30,14 @@ export function evaluateGates(machine: Machine): GateResult[] {
 export function gatesFor(machine: Machine, devices: readonly string[]): GateResult[] {
   const spec = machine.spec;
   const vfio = spec.via === 'vfio' && spec.machine.host === 'linux';
-  const gates = [viabilityGate(machine, devices, vfio), interruptGate(machine, vfio)];
   const rmrr = rmrrGate(machine, devices, vfio);
-  return rmrr === null ? gates : [...gates, rmrr];
+  const gates = [viabilityGate(machine, devices, vfio), interruptGate(machine, vfio), ...(rmrr === null ? [] : [rmrr])];
+  if (spec.machine.host === 'linux') return gates;
+  return gates.map((g) => ({ ...g, detail: `${g.detail} ${XEN_NOT_ENFORCED}` }));
 }
+
+/** Marks a gate's detail on a Xen host, where Linux's VFIO checks do not decide the assignment. */
+export const XEN_NOT_ENFORCED = '(a Linux VFIO check: a Xen host assigns through xen-pciback and does not apply it)';
 
 /**
  * A device whose firmware ranges must stay mapped 1:1 (a non-relaxable

@@ -127,12 +127,12 @@ export class HostRuntime {
    * device is in it (iommu_get_default_domain_type never picks DMA_FQ for
    * one); an identity domain for an untrusted device is refused.
    */
-  createDomain(name: string, mode: 'paging' | 'identity' | 'blocked', devices: readonly string[], deviceTlb: boolean, quarantine?: { scratchPage: number | null }): Domain {
+  createDomain(name: string, mode: 'paging' | 'identity' | 'blocked', devices: readonly string[], deviceTlb: boolean, quarantine?: { scratchPage: number | null }, alwaysStrict = false): Domain {
     const untrusted = devices.filter((d) => this.untrusted.has(d));
     if (untrusted.length > 0 && mode === 'identity' && this.linux) {
       throw new HostSetupError(`domain '${name}': ${untrusted.join(', ')} is untrusted (below an external-facing port); Linux refuses it an identity domain ("Device is not trusted, but driver is overriding group … to identity, refusing to probe", iommu_get_default_domain_type)`);
     }
-    const strict = untrusted.length > 0 ? { invalidation: 'strict' as const } : {};
+    const strict = untrusted.length > 0 || alwaysStrict ? { invalidation: 'strict' as const } : {};
     return this.m.iommu!.createDomain(name, mode, { deviceTlb, ...strict, ...(quarantine === undefined ? {} : { quarantine }) });
   }
 
@@ -209,15 +209,15 @@ export class HostRuntime {
 
   /**
    * A fresh domain for a principal's device (VFIO's type1 domain; Xen's
-   * guest domain): paging, empty until the user maps, strict (an
-   * unmanaged domain has no flush queue).
+   * guest domain): paging, empty until the user maps; on Linux strict (an
+   * IOMMU_DOMAIN_UNMANAGED domain has no flush queue: iommu_unmap syncs).
    */
   userDomain(fnId: string, principal: string): Domain | null {
     if (this.m.iommu === null) return null;
     const name = `${fnId}.${principal}`;
     return this.domainNamed(name, () => {
       this.domainPrincipals.set(name, [principal]);
-      return this.createDomain(name, 'paging', [fnId], false);
+      return this.createDomain(name, 'paging', [fnId], false, undefined, this.linux);
     });
   }
 

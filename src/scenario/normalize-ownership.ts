@@ -237,7 +237,7 @@ export function checkOwnershipTimeline(steps: readonly OwnershipStep[], ctx: Own
  * probe"), and an unaligned buffer mapped for one with no swiotlb pool to
  * bounce through (iommu_dma_map_swiotlb: "DMA bounce buffers are inactive").
  */
-export function checkUntrustedUse(domains: readonly DomainSpec[], steps: readonly StepSpec[], machine: MachineSpec, check: Checker): void {
+export function checkUntrustedUse(domains: readonly DomainSpec[], steps: readonly StepSpec[], machine: MachineSpec, attack: { readonly attacker: string; readonly via: 'device' | 'vfio' }, check: Checker): void {
   if (machine.host !== 'linux') return;
   const untrusted = new Set(machine.functions.filter((f) => f.untrusted).map((f) => f.id));
   for (const d of domains) {
@@ -252,6 +252,9 @@ export function checkUntrustedUse(domains: readonly DomainSpec[], steps: readonl
     const domain = domains.find((d) => d.name === s.domain);
     const hpa = 'region' in s.mapping.to ? (machine.memory.find((m) => m.name === (s.mapping.to as { region: string }).region)?.base ?? 0) : s.mapping.to.address;
     if (domain === undefined || !domain.devices.some((id) => needsBounce(untrusted.has(id), hpa, s.mapping.size))) continue;
+    // A VFIO user's domain pins and maps pages directly (vfio_iommu_type1): only the DMA API bounces (HostRuntime.hostDomain).
+    const owners = domain.devices.map((id) => machine.functions.find((f) => f.id === id)?.owner ?? HOST);
+    if (!owners.every((o) => o === HOST || (attack.via === 'device' && o === attack.attacker))) continue;
     check.error(['attack', 'steps', s.index, 'map'], `this buffer is not page-aligned and ${domain.name} holds an untrusted device, so Linux bounces it through swiotlb (dev_use_swiotlb): name the bounce pool's memory region with machine.kernel.swiotlb`, 'no-swiotlb');
   }
 }

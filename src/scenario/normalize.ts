@@ -28,7 +28,7 @@ export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);
   if (!check.failed) checkSteps(steps, domains, machine, entry.attack.attacker, check);
-  if (!check.failed) checkUntrustedUse(domains, steps, machine, check);
+  if (!check.failed) checkUntrustedUse(domains, steps, machine, { attacker: entry.attack.attacker, via: entry.attack.via ?? 'device' }, check);
   if (check.failed) return { ok: false, diagnostics: check.diagnostics };
   return {
     ok: true,
