@@ -35,6 +35,28 @@ export function shardOption(value: unknown): { index: number; count: number } {
   return { index, count };
 }
 
+/** `--bail [n]`: alone it means 1. */
+export function bailOption(value: unknown): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 1;
+  return positiveInteger(value, '--bail');
+}
+
+/** A flag that names a file: a string, not a bare flag. */
+export function fileOption(value: unknown, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} needs a file name (e.g. ${flag} reports/out)`);
+  return value;
+}
+
+/** `-t PATTERN`, once. */
+export function patternOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError('-t/--filter is given once (use one regular expression with |, e.g. -t "spoofed|white-rabbit")');
+  if (value === true || value === '') throw new UsageError('-t/--filter needs a pattern');
+  return String(value);
+}
+
 export function nonNegativeInteger(value: unknown, flag: string): number {
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`${flag} needs a non-negative integer, got '${String(value)}'`);

@@ -62,6 +62,8 @@ export interface Ending {
   readonly requester: number;
   /** Address as issued (IOVA for DMA), and length in bytes. */
   readonly address: number;
+  /** The exact address as hex text when it is 2^53 or more (`address` then stands for it, rounded). */
+  readonly exactAddress?: string;
   readonly length: number;
   readonly at: AddressType;
   readonly outcome: Outcome;
@@ -86,6 +88,12 @@ export interface Attribution {
   /** Bytes of a BAR [base, base+length) within it, split at its sub-regions. */
   barSpans(bar: { readonly name: string; readonly base: number; readonly size: number }, base: number, length: number): ByteSpan[];
   ownerOfFunction(id: string): string | null;
+  /**
+   * Whom a function's TLPs act for now, fixed on each TLP when it is issued:
+   * its owner, or after a hand-over the principal whose DMA programming it
+   * still runs. Absent: its owner.
+   */
+  actorOf?(id: string): string | null;
 }
 
 /** An effect that a consumer of the TLP (an interrupt controller's record) describes itself. */

@@ -7,9 +7,11 @@
  */
 import { requesterId, type RequesterId } from '../pcie/bdf.ts';
 import type { AddressRange } from '../pcie/range.ts';
+import { enumerateAsAssigned } from './as-assigned.ts';
 import { assignResources } from './resources.ts';
 import {
   isBridgeKind,
+  isPciBusBridgeKind,
   TopologyError,
   type BusRange,
   type FabricConfig,
@@ -57,11 +59,13 @@ const ALLOWED_PARENTS: Record<FunctionKind, readonly (FunctionKind | undefined)[
   'switch-upstream': ['root-port', 'switch-downstream'],
   'switch-downstream': ['switch-upstream'],
   'pcie-pci-bridge': ['root-port', 'switch-downstream'],
-  'pci-device': ['pcie-pci-bridge'],
+  'pci-bridge': ['pcie-pci-bridge', 'pci-bridge'],
+  'pci-device': ['pcie-pci-bridge', 'pci-bridge'],
   endpoint: ['root-port', 'switch-downstream'],
 };
 
 export function enumerate(config: FabricConfig): Enumeration {
+  if (config.assignment === 'firmware') return enumerateAsAssigned(config);
   const childConfigs = new Map<string | undefined, FunctionConfig[]>();
   const ids = new Set<string>();
   for (const fn of config.functions) {
@@ -102,7 +106,7 @@ export function enumerate(config: FabricConfig): Enumeration {
       kid.rid = requesterId(kid.bus, kid.device, kid.fn);
       const clash = seenRids.get(kid.rid);
       if (clash !== undefined) {
-        throw new TopologyError('DUPLICATE_BDF', `'${kid.config.id}' sits at ${bdfText(kid)}, which '${clash}' already has`, kid.config.id, 'bdf');
+        throw new TopologyError('DUPLICATE_BDF', `duplicate BDF ${bdfText(kid)}: '${kid.config.id}' and '${clash}' both sit there; one bus:device.function names one function (pin another bdf:)`, kid.config.id, 'bdf');
       }
       seenRids.set(kid.rid, kid.config.id);
       scanOrder.push(kid);
@@ -168,7 +172,7 @@ type BusKind = 'root' | 'link' | 'switch' | 'pci';
 
 function busKindBelow(kind: FunctionKind): BusKind {
   if (kind === 'switch-upstream') return 'switch';
-  if (kind === 'pcie-pci-bridge') return 'pci';
+  if (isPciBusBridgeKind(kind)) return 'pci';
   return 'link';
 }
 

@@ -6,14 +6,14 @@
  * platform target (the x86 interrupt window, an ARM MSI doorbell) or a BAR
  * below a root port, reached peer-to-peer through the root complex.
  */
-import { busOf, requesterId } from '../pcie/bdf.ts';
+import { requesterId } from '../pcie/bdf.ts';
 import { RangeIndex, type AddressRange } from '../pcie/range.ts';
 import type { Outcome, Tlp } from '../pcie/tlp.ts';
 import type { HopDecision } from './events.ts';
-import type { DeviceNode } from './device.ts';
+import { BusDecode, type OnConflict } from './bus.ts';
 import type { EffectSource } from './ending.ts';
 import { Node, type EndTarget, type FabricCore } from './node.ts';
-import { attachPortTo, type PeerBus, type PortNode } from './ports.ts';
+import { attachTo, type PeerBus } from './ports.ts';
 import { ROUTE } from './routing-rules.ts';
 
 export interface MemoryRegion extends EndTarget, AddressRange {
@@ -52,37 +52,29 @@ export class RootComplex extends Node implements PeerBus {
   readonly memory = new RangeIndex<MemoryRegion>();
   readonly platform = new RangeIndex<AddressTarget>();
   hostBridge: HostBridge = DIRECT_DECODE;
-  private readonly decodeDown = new RangeIndex<Node>();
-  private readonly byBus: (Node | undefined)[] = new Array(256);
-  private readonly byRootRid = new Map<number, Node>();
+  private readonly decodeDown: BusDecode<Node>;
 
   constructor(
     core: FabricCore,
     readonly rootBus: number,
+    onConflict: OnConflict,
   ) {
     super('root-complex', core, 0);
     this.rid = requesterId(rootBus, 0, 0);
+    this.decodeDown = new BusDecode('the root buses', onConflict);
   }
 
-  attachPort(port: PortNode): void {
-    attachPortTo(this, this.decodeDown, this.byBus, port);
-    this.byRootRid.set(port.fn.rid, port);
-  }
-
-  attachDevice(device: DeviceNode): void {
-    device.up = this;
-    for (const fn of device.functions) {
-      for (const bar of fn.bars) this.decodeDown.add(bar, device);
-      this.byRootRid.set(fn.rid, device);
-    }
+  /** A root port, RCiEP or other function on a root bus (any root bus: a host bridge may have several). */
+  attach(member: Node): void {
+    attachTo(this, this.decodeDown, member);
   }
 
   peerFor(address: number): Node | undefined {
-    return this.decodeDown.find(address);
+    return this.decodeDown.at(address);
   }
 
   peerForRid(rid: number): Node | undefined {
-    return busOf(rid) === this.rootBus ? this.byRootRid.get(rid) : this.byBus[busOf(rid)];
+    return this.decodeDown.forRid(rid);
   }
 
   receive(tlp: Tlp, from: Node | null): void {
@@ -120,7 +112,7 @@ export class RootComplex extends Node implements PeerBus {
       this.core.note(tlp, this, 'decode', why, target.name);
       return target.accept(tlp, address, this);
     }
-    const node = this.decodeDown.find(address);
+    const node = this.decodeDown.at(address);
     if (node !== undefined) {
       this.core.note(tlp, this, 'decode', why, node.name);
       return this.core.send(tlp, this, node, 'down', ROUTE.rootP2p);
@@ -156,7 +148,7 @@ export class RootComplex extends Node implements PeerBus {
     if (tlp.type === 'MemRd' || tlp.type === 'MemWr') {
       const region = this.memory.find(tlp.address);
       if (region !== undefined) return this.core.deliverToMemory(tlp, region, this);
-      const node = this.decodeDown.find(tlp.address);
+      const node = this.decodeDown.at(tlp.address);
       if (node !== undefined) return this.core.send(tlp, this, node, 'down', ROUTE.down);
       return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.rootNoTarget);
     }

@@ -12,6 +12,7 @@ export const ROUTE = {
   configFromBelow: 'PCIe 6.0 §7.3.3: only the root complex issues configuration requests; one arriving from below is an Unsupported Request',
   pciSharedBus: 'PCI Local Bus 3.0 §3.2: conventional PCI is a shared bus; the target claims the transaction and the bridge never sees it (no ACS)',
   pciAlias: 'PCIe-to-PCI Bridge r1.0 §2.3 (Linux pci_for_each_dma_alias): the bridge takes ownership; requester ID becomes secondary bus, 00.0',
+  pciBridgeOwnership: 'PCI-to-PCI Bridge Arch. 1.2 §4 (Linux pci_for_each_dma_alias): a bridge without a PCIe capability takes ownership; requester ID becomes its own',
   pciCompletionReturn: 'PCIe-to-PCI Bridge r1.0 §2.3: the bridge returns the completion to the conventional PCI device that issued the request',
   redirectedUp: 'PCIe 6.0 §6.12.1.1: a TLP redirected by ACS is forwarded upstream by the switch upstream port',
   completion: 'PCIe 6.0 §2.2.9: completions are routed by requester ID',
@@ -20,5 +21,7 @@ export const ROUTE = {
   rootNoTarget: 'root complex: no memory, platform target or BAR decodes the address: Unsupported Request (master abort)',
   rootP2p: 'root complex: the address decodes to a BAR below a root port: peer-to-peer through the root complex',
   hostDelivery: 'root complex: the completion is for the host (requester 00:00.0)',
+  linkDown: 'PCIe 6.0 §2.9.1 and §6.7 (hot-plug): the link below this port is down, its device removed: requests to it are Unsupported Requests',
+  completionAfterReset: 'PCIe 6.0 §6.6.2: the function was reset after it issued the request; a completion for a request issued before the reset is handled as an Unexpected Completion',
   unexpectedCompletion: 'PCIe 6.0 §2.3.2: a completion matching no outstanding request of the receiver is an Unexpected Completion',
 } as const;

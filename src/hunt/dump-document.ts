@@ -50,6 +50,7 @@ const TYPES: Record<FunctionConfig['kind'], string> = {
   'switch-upstream': 'switch-upstream',
   'switch-downstream': 'switch-downstream',
   'pcie-pci-bridge': 'pcie-pci-bridge',
+  'pci-bridge': 'pci-bridge',
   'pci-device': 'pci-device',
   endpoint: 'endpoint',
   rciep: 'rciep',

@@ -9,17 +9,21 @@ import type { Effect, Ending } from '../fabric/ending.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
+import type { HostAction } from './machine-host.ts';
 import type { StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
-import { runVariant } from './runner.ts';
+import { judgeContext, runVariant } from './runner.ts';
+import { judge } from '../policy/verdict.ts';
+import { recordsByTlp, tlpStory, type PathEntry, type TlpStory } from './story.ts';
 import { describeAfter } from './triggers.ts';
-import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
 
 export interface StepExplanation {
   readonly step: StepSpec;
   readonly tlps: readonly TlpStory[];
   /** The host's refusal of the step (VFIO, xen-pciback), when it never became a TLP. */
   readonly refused: Ending | null;
+  /** What the host did for a host step, each part with its source. */
+  readonly actions: readonly HostAction[];
   /** When it ran (ns); -1 when it waited on an event that never came. */
   readonly ranAt: number;
 }
@@ -32,6 +36,8 @@ export interface Explanation {
   readonly gates: readonly GateResult[];
   readonly steps: readonly StepExplanation[];
   readonly bdfs: ReadonlyMap<string, string>;
+  /** What the host set up before any step (ACS it enabled, the IOMMU it forced on, Thunderbolt's DMA protection). */
+  readonly setup: readonly HostAction[];
 }
 
 export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant, seed: number): Explanation {
@@ -44,15 +50,17 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     list.push(tlp);
     completionsOf.set(tlp.request.id, list);
   }
+  const index = recordsByTlp(records);
   const endingOf = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
   const steps = run.steps.map((record) => ({
     step: record.step,
-    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
+    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id), index)),
     refused: record.refused,
+    actions: record.actions,
     ranAt: record.ranAt,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
-  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs };
+  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs, setup: run.machine.host.setup };
 }
 
 export interface WhatIf {
@@ -62,6 +70,8 @@ export interface WhatIf {
   readonly data: number;
   readonly as: string | null;
   readonly translated: boolean;
+  /** Exact hex text of an address at or above 2^53 (`address` stands for it). */
+  readonly exactAddress?: string | null;
 }
 
 export interface SendResult {
@@ -75,6 +85,10 @@ export interface SendResult {
   /** What it touched: the ending record's effects (byte spans with owners, interrupt receivers). */
   readonly effects: readonly Effect[];
   readonly gates: readonly GateResult[];
+  /** The TLP judged as a run judges its steps, with the owner of `from` as the attacker (DESIGN.md §3). */
+  readonly verdict: 'breached' | 'isolated';
+  readonly attacker: string;
+  readonly breaches: readonly { readonly kind: string; readonly victim: string; readonly detail: string }[];
 }
 
 export class WhatIfError extends Error {
@@ -101,12 +115,15 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
   const tlp = machine.fabric.issue(fn, {
     type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
     address: whatIf.address,
+    ...(whatIf.exactAddress ? { exactAddress: whatIf.exactAddress } : {}),
     data: whatIf.data,
     length: 4,
     at: whatIf.translated ? 'translated' : 'untranslated',
     ...(forged === undefined ? {} : { requesterId: forged }),
   });
   machine.kernel.run();
+  const attacker = machine.ownership.ownerOfFunction(whatIf.from) ?? 'host';
+  const judgement = judge(attacker, endings, machine.grants, judgeContext(machine));
   const ending = endings.find((e) => e.tlp === tlp.id);
   const story = tlpStory(machine.trace.records, tlp.id, ending);
   const delivery = ending?.effects.find((e) => e.kind === 'interrupt') ?? null;
@@ -120,6 +137,9 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
     target: story.target,
     effects: ending?.effects ?? [],
     gates: evaluateGates(machine),
+    verdict: judgement.verdict,
+    attacker,
+    breaches: judgement.breaches.map((b) => ({ kind: b.kind, victim: b.victim, detail: b.detail })),
   };
 }
 
@@ -130,8 +150,8 @@ export function describeStep(step: StepSpec): string {
 
 function describeAction(step: StepSpec): string {
   const hex = (n: number) => `0x${n.toString(16)}`;
-  const target = (t: { address: number } | { bar: { device: string; index: number }; offset: number }) =>
-    'address' in t ? hex(t.address) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
+  const target = (t: { address: number; exact?: string | null } | { bar: { device: string; index: number }; offset: number }) =>
+    'address' in t ? (t.exact ?? hex(t.address)) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
   const mods = 'from' in step ? `${step.as === null ? '' : ` as ${formatRid(step.as)}`}${step.translated ? ' (AT=translated)' : ''}` : '';
   switch (step.kind) {
     case 'write':
@@ -158,5 +178,21 @@ function describeAction(step: StepSpec): string {
       return `${step.by} stores ${hex(step.value)} at ${target(step.target)} (MMIO)`;
     case 'wait':
       return `wait ${step.duration}ns`;
+    case 'assign':
+      return `host assigns ${step.device} to ${step.to}${step.domain === null ? '' : ` (domain ${step.domain})`}`;
+    case 'release':
+      return `host takes ${step.device} back${step.domain === null ? '' : ` (domain ${step.domain})`}`;
+    case 'reset':
+      return `host resets ${step.device} (${step.reset === 'none' ? 'no reset method' : step.reset === 'flr' ? 'function level reset' : 'secondary bus reset'})`;
+    case 'reassign-memory':
+      return `memory ${step.region} passes to ${step.to}`;
+    case 'free':
+      return `memory ${step.region} is freed to the host's allocator`;
+    case 'hot-plug':
+      return `${step.device} is plugged in`;
+    case 'hot-unplug':
+      return `${step.device} is removed`;
+    case 'boot':
+      return step.phase === 'exit-boot-services' ? 'firmware calls ExitBootServices' : 'the OS initialises its IOMMU driver';
   }
 }

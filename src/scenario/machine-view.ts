@@ -95,6 +95,7 @@ const KIND_TEXT: Record<FunctionKind, string> = {
   'switch-upstream': 'upstream port',
   'switch-downstream': 'downstream port',
   'pcie-pci-bridge': 'PCIe-to-PCI bridge',
+  'pci-bridge': 'PCI-to-PCI bridge',
   'pci-device': 'PCI device',
   endpoint: 'endpoint',
   rciep: 'RCiEP',

@@ -5,6 +5,7 @@
  */
 import type { FabricConfig } from '../fabric/topology.ts';
 import type { ExplicitIrte } from '../interrupts/install.ts';
+import type { FunctionHostSpec, HostSpec, KernelHostSpec, OwnershipStep } from './model-ownership.ts';
 
 export type Principal = string;
 export const HOST: Principal = 'host';
@@ -32,7 +33,7 @@ export interface BarRegionSpec {
   readonly owner: Principal;
 }
 
-export interface FunctionSpec {
+export interface FunctionSpec extends FunctionHostSpec {
   readonly id: string;
   /** The `devices:` entry it came from (itself, or the multifunction device). */
   readonly device: string;
@@ -55,12 +56,12 @@ export interface MemorySpec {
 /** A hand-written interrupt-remapping table entry, as the interrupt layer installs it. */
 export type IrteSpec = ExplicitIrte;
 
-export interface MachineSpec {
+export interface MachineSpec extends HostSpec {
   readonly cpus: number;
   readonly iommu: IommuSpec;
   readonly msiController: 'x86' | 'gicv2m' | 'gicv3-its';
   readonly msiDoorbell: { readonly at: number; readonly beforeIommu: boolean } | null;
-  readonly kernel: {
+  readonly kernel: KernelHostSpec & {
     readonly acsOverride: readonly string[];
     readonly unsafeInterrupts: boolean;
     readonly vfioViability: 'enforced' | 'bypassed';
@@ -90,7 +91,10 @@ export interface DomainSpec {
   readonly deviceTlb: boolean;
 }
 
-export type AccessTargetSpec = { readonly address: number } | { readonly bar: { readonly device: string; readonly index: number }; readonly offset: number };
+/** Where a device access goes: a 64-bit address (`exact` hex text when at or above 2^53), or a BAR and an offset. */
+export type AccessTargetSpec =
+  | { readonly address: number; readonly exact?: string | null }
+  | { readonly bar: { readonly device: string; readonly index: number }; readonly offset: number };
 
 /**
  * What a step may wait on instead of a time (`after:`): the step named by
@@ -140,7 +144,8 @@ export type StepSpec =
   | (StepBase & { readonly kind: 'invalidate'; readonly what: 'iotlb' | 'iec' | 'ats' })
   | (StepBase & { readonly kind: 'config-write'; readonly device: string; readonly offset: number; readonly value: number; readonly size: 1 | 2 | 4; readonly by: Principal })
   | (StepBase & { readonly kind: 'mmio-write'; readonly target: Extract<AccessTargetSpec, { bar: unknown }>; readonly value: number; readonly size: number; readonly by: Principal })
-  | (StepBase & { readonly kind: 'wait'; readonly duration: number });
+  | (StepBase & { readonly kind: 'wait'; readonly duration: number })
+  | OwnershipStep;
 
 export type DeviceStep = Extract<StepSpec, { from: string }>;
 
@@ -160,7 +165,8 @@ export interface StopExpectation {
   readonly at: string | null;
 }
 
-export type GateName = 'vfio-viability' | 'isolated-msi';
+export const GATE_NAMES = ['vfio-viability', 'isolated-msi', 'rmrr'] as const;
+export type GateName = (typeof GATE_NAMES)[number];
 
 export interface ExpectRuleSpec {
   readonly when: VariantAssignment;

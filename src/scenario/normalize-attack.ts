@@ -4,10 +4,13 @@ import type { Checker } from './checker.ts';
 import { checkAfterCycles, stepTiming } from './normalize-after.ts';
 import type { AccessTargetSpec, AfterSpec, DomainSpec, FunctionSpec, MachineSpec, MappingSpec, StepSpec } from './model.ts';
 import type { ScenarioFile, StepEntry } from './schema.ts';
+import { OWNERSHIP_ACTIONS } from './schema-ownership.ts';
+import { checkOwnershipTimeline, normalizeOwnershipStep, type OwnershipContext } from './normalize-ownership.ts';
+import type { OwnershipStep } from './model-ownership.ts';
 import type { Path } from './source.ts';
-import { parseQuantity } from './units.ts';
+import { readQuantity } from './units.ts';
 
-interface Context {
+interface Context extends Omit<OwnershipContext, 'domains' | 'memory'> {
   readonly machine: MachineSpec;
   readonly functions: ReadonlyMap<string, FunctionSpec>;
   /** Multifunction device ids → their function ids (not addressable themselves). */
@@ -48,11 +51,13 @@ export function normalizeSteps(entry: ScenarioFile['attack'], domains: readonly 
     return spec === null ? [] : [spec];
   });
   checkAfterCycles(steps, check);
+  const ownership = steps.filter((s): s is OwnershipStep => (OWNERSHIP_ACTIONS as readonly string[]).includes(s.kind));
+  checkOwnershipTimeline(ownership, { ...ctx, domains: domainNames, memory: ctx.machine.memory }, (i) => ['attack', 'steps', i], check);
   return steps;
 }
 
 const DEVICE_ACTIONS = ['write', 'read', 'msi', 'ats-translate'] as const;
-const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'config-write', 'mmio-write', 'wait'] as const;
+const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'config-write', 'mmio-write', 'wait', ...OWNERSHIP_ACTIONS] as const;
 
 function normalizeStep(step: StepEntry, index: number, count: number, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
   const path: Path = ['attack', 'steps', index];
@@ -60,7 +65,7 @@ function normalizeStep(step: StepEntry, index: number, count: number, domains: r
   const actions = [...DEVICE_ACTIONS, ...HOST_ACTIONS].filter((key) => step[key] !== undefined);
   if (actions.length !== 1) {
     const found = actions.length === 0 ? 'none' : actions.join(' and ');
-    check.error(path, `a step has exactly one action (write, read, msi, ats-translate, map, unmap, invalidate, config-write, mmio-write, wait); found ${found}`, 'step-action');
+    check.error(path, `a step has exactly one action (${[...DEVICE_ACTIONS, ...HOST_ACTIONS].join(', ')}); found ${found}`, 'step-action');
     return null;
   }
   const action = actions[0]!;
@@ -151,6 +156,8 @@ function hostStep(step: StepEntry, action: (typeof HOST_ACTIONS)[number], base: 
     }
     case 'wait':
       return { ...base, kind: 'wait', duration: check.duration(step.wait, [...path, 'wait'], 'wait') };
+    default:
+      return normalizeOwnershipStep(step, base, path, { ...ctx, domains, memory: ctx.machine.memory }, check);
   }
 }
 
@@ -174,7 +181,7 @@ function forgedId(text: string | undefined, path: Path, check: Checker): number 
 }
 
 function accessTarget(entry: StepEntry['write'], path: Path, ctx: Context, check: Checker): AccessTargetSpec {
-  if (typeof entry !== 'object' || entry === null) return { address: check.quantity(entry, path, 'address') };
+  if (typeof entry !== 'object' || entry === null) return check.requestAddress(entry, path, 'address');
   const match = /^(.+)\.(?:bar)?(\d)$/.exec(entry.bar);
   const offset = entry.offset === undefined ? 0 : check.quantity(entry.offset, [...path, 'offset'], 'offset');
   if (!match) {
@@ -191,10 +198,13 @@ function accessTarget(entry: StepEntry['write'], path: Path, ctx: Context, check
 
 function mapping(entry: { iova: unknown; to: string | number; size: unknown; perm: MappingSpec['perm'] }, path: Path, ctx: Context, check: Checker): MappingSpec {
   let to: MappingSpec['to'];
-  if (typeof entry.to === 'number' || parseQuantity(entry.to) !== undefined) to = { address: parseQuantity(entry.to)! };
-  else {
-    check.known(entry.to, ctx.machine.memory.map((m) => m.name), [...path, 'to'], 'memory region');
-    to = { region: entry.to };
+  const address = readQuantity(entry.to);
+  // A number (or a string that reads as one, even too large) is a host-physical address; anything else names a region.
+  if (address.ok || address.reason !== 'malformed') {
+    to = { address: check.quantity(entry.to, [...path, 'to'], 'host-physical address') };
+  } else {
+    check.known(String(entry.to), ctx.machine.memory.map((m) => m.name), [...path, 'to'], 'memory region');
+    to = { region: String(entry.to) };
   }
   const size = check.quantity(entry.size, [...path, 'size'], 'size');
   if (size === 0) check.error([...path, 'size'], 'a mapping needs a size above 0', 'bad-size');

@@ -9,6 +9,7 @@ import { formatRange, rangesOverlap } from '../pcie/range.ts';
 import { enumerate, type Enumeration } from '../fabric/enumerate.ts';
 import { DEFAULT_FABRIC, TopologyError, isDownstreamPortKind, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
 import type { Checker } from './checker.ts';
+import { normalizeHostMachine, type FunctionBase } from './normalize-ownership.ts';
 import { HOST, type FunctionSpec, type IommuSpec, type IrteSpec, type MachineSpec, type MemorySpec } from './model.ts';
 import type { AcsEntry, BarEntry, DeviceEntry, FunctionEntry, IrteEntry, ScenarioFile } from './schema.ts';
 import type { Path } from './source.ts';
@@ -32,7 +33,7 @@ export interface MachineResult {
 export function normalizeMachine(entry: MachineEntry, check: Checker): MachineResult {
   const base: Path = ['machine'];
   const functions: FunctionConfig[] = [];
-  const specs: FunctionSpec[] = [];
+  const specs: FunctionBase[] = [];
   const functionPaths = new Map<string, Path>();
   const devicePaths = new Map<string, Path>();
   const principals = new Set<string>([HOST]);
@@ -79,24 +80,30 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const iommu = normalizeIommu(entry, arm, check);
   const kernel = normalizeKernel(entry, check);
   const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], iommu.irTableSize, check, principals));
+  const host = normalizeHostMachine(entry, specs, functions, memory, iommu.model, check);
   const doorbell = entry['msi-doorbell'];
   if (doorbell !== undefined && !arm) check.error([...base, 'msi-doorbell'], `'msi-doorbell' places an ARM MSI doorbell; this machine's msi-controller is x86`, 'misplaced-key', true);
+  const cpus = entry.cpus ?? 4;
+  // xAPIC destinations are 8 bits with 0xff broadcast (Intel SDM vol. 3 §11.6.2.1): 255 CPUs; x2APIC up to Linux's NR_CPUS limit (arch/x86/Kconfig NR_CPUS_RANGE_END, 8192).
+  const maxCpus = iommu.x2apic ? 8192 : 255;
+  if (cpus < 1 || cpus > maxCpus) check.error([...base, 'cpus'], `cpus is ${cpus}: a machine has 1 to ${maxCpus} CPUs${iommu.x2apic ? '' : ' in xAPIC mode (more need machine.iommu.x2apic: on)'}`, 'bad-cpus');
   return {
     machine: {
-      cpus: entry.cpus ?? 4,
+      cpus,
       iommu,
       msiController: entry['msi-controller'] ?? 'x86',
       msiDoorbell:
         doorbell === undefined ? null : { at: check.quantity(doorbell.at, [...base, 'msi-doorbell', 'at'], 'doorbell address'), beforeIommu: toggle(doorbell['before-iommu'], false) },
-      kernel,
+      kernel: { ...kernel, ...host.kernel },
       fabric,
       timing: {
         arbitration: entry.fabric?.arbitration ?? 'fifo',
         jitterNs: entry.fabric?.jitter === undefined ? 0 : check.duration(entry.fabric.jitter, [...base, 'fabric', 'jitter'], 'link jitter'),
       },
-      functions: specs,
+      functions: host.functions,
       memory,
       irtes,
+      ...host.host,
     },
     enumeration,
     functionPaths,
@@ -181,7 +188,7 @@ function barOf(entry: BarEntry, path: Path, check: Checker): BarConfig {
   };
 }
 
-function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: string | undefined, path: Path, check: Checker, principals: Set<string>): FunctionSpec {
+function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: string | undefined, path: Path, check: Checker, principals: Set<string>): FunctionBase {
   const bars = fn.bars ?? [];
   // Malformed sizes are reported by barOf; checks that need them are skipped (undefined).
   const barSize = (i: number): number | undefined => {
@@ -306,7 +313,7 @@ function normalizeIommu(entry: MachineEntry, arm: boolean, check: Checker): Iomm
   };
 }
 
-function normalizeKernel(entry: MachineEntry, check: Checker): MachineSpec['kernel'] {
+function normalizeKernel(entry: MachineEntry, check: Checker): Omit<MachineSpec['kernel'], 'defaultDomain' | 'swiotlb'> {
   const kernel = entry.kernel ?? {};
   const overrides = kernel['acs-override'] ?? [];
   overrides.forEach((option, i) => {

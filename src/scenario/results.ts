@@ -112,7 +112,14 @@ export interface SuiteResult {
   /** The scenario files that loaded, in order (for reports). */
   readonly scenarios?: readonly ScenarioInfo[];
   /** Wall-clock figures, kept apart so the rest stays byte-identical run to run. */
-  readonly meta: { readonly wallMs: number; readonly jobs: number };
+  readonly meta: {
+    readonly wallMs: number;
+    readonly jobs: number;
+    /** `--shard i/n`: this output's slice, and how many runs all n slices hold. */
+    readonly shard?: { readonly index: number; readonly count: number; readonly of: number };
+    /** `tlplab merge`: how many outputs were merged. */
+    readonly merged?: number;
+  };
 }
 
 export function faultCodeText(code: number | null): string | null {

@@ -17,7 +17,7 @@ import { machineView, type MachineView } from './machine-view.ts';
 import { faultCodeText, type GateResult, type StopResult } from './results.ts';
 import { reasonInfo } from './reasons.ts';
 import { runVariant, type VariantRun } from './runner.ts';
-import { describeRecord } from './story.ts';
+import { describeRecord, recordsByTlp } from './story.ts';
 import type { VariantAssignment } from './model.ts';
 
 export interface StoryHop {
@@ -115,12 +115,10 @@ export function runStory(loaded: Pick<LoadedScenario, 'rules'>, variant: Scenari
   const { result, machine } = run;
   const view = machineView(machine);
   const records = machine.trace.records;
-  const byTlp = new Map<number, TraceRecord<MachineEvent>[]>();
-  for (const r of records) {
-    const tlp = (r as { tlp?: unknown }).tlp;
-    if (typeof tlp !== 'number' || tlp === 0) continue;
-    byTlp.set(tlp, [...(byTlp.get(tlp) ?? []), r]);
-  }
+  const byTlp = recordsByTlp(records);
+  // Completions by the request they answer: one pass, not one per TLP.
+  const completions = new Map<Tlp, Tlp[]>();
+  for (const t of run.ended) if (t.request !== null) completions.set(t.request, [...(completions.get(t.request) ?? []), t]);
   const ended = new Map(run.ended.map((t) => [t.id, t]));
   const places = new Set(view.nodes.map((n) => n.id));
   const endings = new Map(result.tlps.filter((e) => e.tlp !== null).map((e) => [e.tlp!, e]));
@@ -128,7 +126,7 @@ export function runStory(loaded: Pick<LoadedScenario, 'rules'>, variant: Scenari
   const steps: StoryStep[] = [];
   const add = (tlp: Tlp, step: number) => {
     tlps.push(storyTlp(tlp, step, byTlp.get(tlp.id) ?? [], places, endings.get(tlp.id) ?? null));
-    for (const t of run.ended) if (t.request === tlp) add(t, step);
+    for (const t of completions.get(tlp) ?? []) add(t, step);
   };
   if (run.steps.length === 0 && result.gates.some((g) => g.enforced && !g.passed)) {
     const gate = result.gates.find((g) => g.enforced && !g.passed)!;

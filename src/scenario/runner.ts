@@ -37,6 +37,7 @@ export class InvariantError extends Error {
 const GATE_REASON: Record<GateName, string> = {
   'vfio-viability': HOST_REASONS['gate.vfio-viability'].code,
   'isolated-msi': HOST_REASONS['gate.isolated-msi'].code,
+  rmrr: HOST_REASONS['gate.rmrr'].code,
 };
 
 export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: ScenarioVariant, seed: number): VariantRun {
@@ -57,7 +58,7 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
     checkInvariants(machine, records, ended);
   }
   const judgement = judge(spec.attacker, endings, machine.grants, judgeContext(machine));
-  const refusedBy = refused.length > 0 ? refused[0]!.gate : null;
+  const refusedBy = refused.length > 0 ? refused[0]!.gate : assignRefusal(records);
   const breaches = judgement.breaches.map((b) => ({ kind: b.kind, attacker: b.attacker, victim: b.victim, tlp: b.tlp, bytes: b.bytes, spans: b.spans, cpus: b.cpus, evidence: b.evidence, detail: b.detail }));
   const stopped = judgement.stopped.map((s) => ({ tlp: s.tlp, origin: s.origin, outcome: s.outcome, reason: s.reason, faultCode: faultCodeText(s.faultCode), at: s.decidedAt, evidence: s.evidence }));
   const rule = variant.expectation;
@@ -89,6 +90,15 @@ function notRun(records: readonly StepRecord[]): Pick<RunResult, 'notRun'> {
   return waiting.length === 0 ? {} : { notRun: waiting.map((r) => ({ step: r.step.index, waitingFor: describeAfter(r.step.after!) })) };
 }
 
+/** The gate that refused an assign step's hand-over to the attacker, if one did. */
+function assignRefusal(records: readonly StepRecord[]): GateName | null {
+  for (const r of records) {
+    const gate = (Object.keys(GATE_REASON) as GateName[]).find((g) => r.refused !== null && r.refused.reason === GATE_REASON[g]);
+    if (gate !== undefined) return gate;
+  }
+  return null;
+}
+
 /**
  * What must hold after every run (DESIGN.md §1): every step ran, nothing is
  * left in flight, every TLP ended exactly once (a second ending already
@@ -112,7 +122,7 @@ function checkInvariants(machine: Machine, records: readonly StepRecord[], ended
 }
 
 /** Trace evidence per ending, and the trace facts that say how a TLP got where it landed. */
-function judgeContext(machine: Machine) {
+export function judgeContext(machine: Machine) {
   const records = machine.trace.records;
   const byTlp = new Map<number, number[]>();
   const refusals = new Map<string, number[]>();

@@ -7,7 +7,12 @@
  */
 import { z } from 'zod';
 import { BREACH_KINDS } from '../policy/verdict.ts';
-import { STEP_EVENTS } from './model.ts';
+import { GATE_NAMES, STEP_EVENTS } from './model.ts';
+import { DEVICE_OWNERSHIP_KEYS, FUNCTION_OWNERSHIP_KEYS, KERNEL_OWNERSHIP_KEYS, MACHINE_OWNERSHIP_KEYS, OWNERSHIP_STEP_KEYS } from './schema-ownership.ts';
+
+// zod compiles each object schema with new Function on first use; a CLI that
+// checks a few documents per process is faster interpreting them.
+z.config({ jitless: true });
 
 /** on / off, or true / false. */
 const Toggle = z.union([z.boolean(), z.enum(['on', 'off'])]).describe('on | off');
@@ -82,7 +87,7 @@ const functionKeys = {
   ids: z.string().optional(),
 };
 
-const PciFunction = z.strictObject({ ...functionKeys, fn: z.number().int().optional() });
+const PciFunction = z.strictObject({ ...functionKeys, ...FUNCTION_OWNERSHIP_KEYS, fn: z.number().int().optional() });
 
 export const DEVICE_TYPES = ['root-port', 'switch-upstream', 'switch-downstream', 'pcie-pci-bridge', 'pci-device', 'endpoint', 'rciep'] as const;
 
@@ -98,6 +103,7 @@ const Device = z.strictObject({
   latency: Duration.optional(),
   /** ACS egress-vector index of a downstream port (default: its device number). */
   'port-number': z.number().int().optional(),
+  ...DEVICE_OWNERSHIP_KEYS,
 });
 
 const Memory = z.strictObject({ name: Name, base: Quantity, size: Quantity, owner: Name });
@@ -144,6 +150,7 @@ const Kernel = z.strictObject({
   'vfio-viability': z.enum(['enforced', 'bypassed']).optional(),
   /** How the kernel forms IOMMU groups: classic pci_device_group, or the 2025 per-bus isolation series. */
   groups: z.enum(['classic', 'per-bus']).optional(),
+  ...KERNEL_OWNERSHIP_KEYS,
 });
 
 const Machine = z.strictObject({
@@ -161,6 +168,7 @@ const Machine = z.strictObject({
   memory: z.array(Memory),
   devices: z.array(Device),
   irtes: z.array(Irte).optional(),
+  ...MACHINE_OWNERSHIP_KEYS,
 });
 
 const Mapping = z.strictObject({ iova: Quantity, to: z.union([z.string(), z.number().int().nonnegative()]), size: Quantity, perm: z.enum(['r', 'w', 'rw']) });
@@ -206,6 +214,7 @@ const Step = z.strictObject({
     .strictObject({ bar: z.string(), offset: Quantity.optional(), value: Quantity, size: z.number().int().optional(), by: Name.optional() })
     .optional(),
   wait: Duration.optional(),
+  ...OWNERSHIP_STEP_KEYS,
   note: z.string().optional(),
 });
 
@@ -219,7 +228,7 @@ const ExpectRule = z.strictObject({
   /** The run's stopped attempts, exactly: each { reason | fault, at? } (a reason code, a fault code like 0x26, where it was decided). */
   stopped: z.array(z.strictObject({ reason: z.string().optional(), fault: z.union([z.string(), z.number().int().nonnegative()]).optional(), at: z.string().optional() })).optional(),
   /** The Linux gate that refused the assignment (attack.via: vfio), or none. */
-  'refused-by': z.enum(['vfio-viability', 'isolated-msi', 'none']).optional(),
+  'refused-by': z.enum([...GATE_NAMES, 'none']).optional(),
   because: z.string().optional(),
 });
 

@@ -12,7 +12,9 @@ import { requestTranslation } from '../iommu/ats.ts';
 import { CapabilityId } from '../pcie/config-space.ts';
 import { composeRemappable } from '../interrupts/x86-msi.ts';
 import type { Machine } from './machine.ts';
+import type { HostAction } from './machine-host.ts';
 import type { DeviceStep, StepSpec } from './model.ts';
+import { deviceRefusal, mappingTarget, performOwnershipStep, unmappedGrant } from './ownership-steps.ts';
 import { armWaitingSteps, type WaitingSteps } from './triggers.ts';
 
 export class StepError extends Error {
@@ -28,6 +30,8 @@ export interface StepRecord {
   refused: Ending | null;
   /** Set when the step's event ran (a run checks every step did). */
   performed: boolean;
+  /** What the host did for a host step (its sequence, each part with its source). */
+  readonly actions: HostAction[];
   /** Simulated time it ran, ns; -1 until then. */
   ranAt: number;
   /** For a step that waited (`after:`): the event that came, once it came. */
@@ -52,11 +56,15 @@ export function scheduleSteps(machine: Machine): StepRecord[] {
     name: 'scenario step',
     handle(record) {
       machine.fabric.currentStep = record.step.index;
+      machine.host.currentStep = record.step.index;
+      machine.host.actions = record.actions;
       record.ranAt = machine.kernel.now;
       try {
         perform(machine, record);
       } finally {
         machine.fabric.currentStep = -1;
+        machine.host.currentStep = -1;
+        machine.host.actions = [];
         record.performed = true;
       }
       waiting?.ran(record);
@@ -65,7 +73,7 @@ export function scheduleSteps(machine: Machine): StepRecord[] {
   // Host actions run before traffic issued at the same nanosecond; otherwise file order.
   const priority = (step: StepSpec) => ('from' in step ? Priority.Normal : Priority.Control);
   for (const step of machine.spec.steps) {
-    const record: StepRecord = { step, tlps: [], refused: null, performed: false, ranAt: -1, waitedFor: null };
+    const record: StepRecord = { step, tlps: [], refused: null, performed: false, actions: [], ranAt: -1, waitedFor: null };
     records.push(record);
     if (!step.after) machine.kernel.scheduleAt(step.at, handler, record, priority(step));
   }
@@ -81,21 +89,26 @@ function perform(machine: Machine, record: StepRecord): void {
     case 'read':
     case 'msi':
     case 'ats-translate': {
+      if (deviceRefusal(machine, record, step.from)) return;
       const tlp = deviceAction(machine, step);
       if (tlp !== null) record.tlps.push(tlp);
       return;
     }
     case 'map': {
-      const hpa = machine.hpa(step.mapping);
-      iommu?.map(step.domain, step.mapping.iova, hpa, step.mapping.size, step.mapping.perm);
+      const target = mappingTarget(machine, record, step, machine.hpa(step.mapping));
+      if ('refused' in target) return;
+      iommu?.map(step.domain, step.mapping.iova, target.hpa, step.mapping.size, step.mapping.perm);
       const principals = machine.domainPrincipals.get(step.domain) ?? [];
-      machine.grants.map(step.domain, principals, { iova: step.mapping.iova, hpa, size: step.mapping.size, perm: step.mapping.perm }, machine.kernel.now);
+      const iova = step.mapping.iova - (target.hpa - target.grant.hpa);
+      machine.grants.map(step.domain, principals, { iova, hpa: target.grant.hpa, size: target.grant.size, perm: step.mapping.perm }, machine.kernel.now);
       return;
     }
-    case 'unmap':
+    case 'unmap': {
       iommu?.unmap(step.domain, step.iova, step.size);
-      machine.grants.unmap(step.domain, step.iova, step.size, machine.kernel.now);
+      const ended = unmappedGrant(machine, step.domain, step.iova, step.size);
+      machine.grants.unmap(step.domain, ended.iova, ended.size, machine.kernel.now);
       return;
+    }
     case 'invalidate':
       if (step.what === 'iotlb') iommu?.invalidateIotlb();
       else if (step.what === 'ats') iommu?.invalidateDeviceTlbs();
@@ -112,6 +125,8 @@ function perform(machine: Machine, record: StepRecord): void {
       return mmioWrite(machine, record, step);
     case 'wait':
       return;
+    default:
+      return performOwnershipStep(machine, record, step);
   }
 }
 
@@ -213,11 +228,13 @@ function deviceAction(machine: Machine, step: DeviceStep): Tlp | null {
   const forged = step.as === null ? {} : { requesterId: step.as };
   const at = step.translated ? ('translated' as const) : ('untranslated' as const);
   const pasid = step.pasid === null ? {} : { pasid: step.pasid };
+  // A 64-bit address at or above 2^53 travels with its exact text (units.ts readRequestAddress).
+  const exact = (step.kind === 'write' || step.kind === 'read') && 'address' in step.target && step.target.exact ? { exactAddress: step.target.exact } : {};
   switch (step.kind) {
     case 'write':
-      return fabric.issue(step.from, { type: 'MemWr', address: machine.address(step.target), data: step.data, length: step.size, at, ...forged, ...pasid });
+      return fabric.issue(step.from, { type: 'MemWr', address: machine.address(step.target), data: step.data, length: step.size, at, ...forged, ...pasid, ...exact });
     case 'read':
-      return fabric.issue(step.from, { type: 'MemRd', address: machine.address(step.target), length: step.size, at, ...forged, ...pasid });
+      return fabric.issue(step.from, { type: 'MemRd', address: machine.address(step.target), length: step.size, at, ...forged, ...pasid, ...exact });
     case 'ats-translate':
       if (machine.iommu !== null && step.as === null) return requestTranslation(fabric, step.from, step.address);
       return fabric.issue(step.from, { type: 'MemRd', address: step.address, length: 4, at: 'translation-request', ...forged, ...pasid });

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { processIo, memoryIo } from '../../src/cli/io.ts';
+import { memoryIo } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import { HardenDocumentSchema } from '../../src/report/harden-schema.ts';
 import { HuntDocumentSchema } from '../../src/report/hunt-schema.ts';
@@ -26,10 +26,9 @@ async function tlplab(...argv: string[]) {
 
 /** The same, writing real files (for --write-repro and --write). */
 async function tlplabOnDisk(...argv: string[]) {
-  let stdout = '';
-  const io = { ...processIo, color: false, out: (t: string) => void (stdout += t), err: (t: string) => void (stdout += t) };
+  const io = memoryIo({ disk: true });
   const code = await main(argv, io);
-  return { code, stdout };
+  return { code, stdout: io.stdout + io.stderr };
 }
 
 describe('tlplab hunt', () => {

@@ -16,6 +16,7 @@ function explanation(gates: GateResult[]): Explanation {
     gates,
     steps: [],
     bdfs: new Map(),
+    setup: [],
   };
 }
 

@@ -14,10 +14,10 @@ import { renderHardenJson, renderHardenMarkdown, renderHardenText } from '../../
 import { huntExitCode, UsageError } from '../exit.ts';
 import type { Io } from '../io.ts';
 import { positiveInteger } from '../options.ts';
-import { huntInputOf, type HuntCommandOptions } from './hunt.ts';
+import { huntInputOf, refuseForeignYaml, reportOutputs, type HuntCommandOptions } from './hunt.ts';
 
 export interface HardenCommandOptions extends Omit<HuntCommandOptions, 'html' | 'writeRepro' | 'jobs'> {
-  readonly write?: boolean | string;
+  readonly write?: unknown;
   readonly maxChanges?: unknown;
 }
 
@@ -27,14 +27,13 @@ const HARDEN_BUDGET = 50;
 export function runHardenCommand(io: Io, options: HardenCommandOptions): number {
   const { spec, hunt } = huntInputOf({ ...options, budget: options.budget ?? HARDEN_BUDGET });
   const maxChanges = options.maxChanges === undefined ? DEFAULT_HARDEN.maxChanges : positiveInteger(options.maxChanges, '--max-changes');
+  const outputs = reportOutputs(options, options.input);
   const result = runHarden(spec, hunt, { ...DEFAULT_HARDEN, maxChanges }, () => performance.now());
-  if (options.write !== undefined && options.write !== false) writeHardened(io, result, options.input, options.write === true ? null : options.write);
+  if (options.write !== undefined && options.write !== false) writeHardened(io, result, options.input, options.write === true ? null : String(options.write), options.force === true);
+  if (outputs.json !== undefined) io.writeFile(outputs.json, renderHardenJson(result));
   if (options.json === true) io.out(renderHardenJson(result));
-  else {
-    io.out(renderHardenText(result, { color: io.color }));
-    if (typeof options.json === 'string') io.writeFile(options.json, renderHardenJson(result));
-  }
-  if (typeof options.markdown === 'string') io.writeFile(options.markdown, renderHardenMarkdown(result));
+  else io.out(renderHardenText(result, { color: io.color }));
+  if (outputs.markdown !== undefined) io.writeFile(outputs.markdown, renderHardenMarkdown(result));
   return huntExitCode(result.targets.filter((t) => t.status === 'no-solution').length);
 }
 
@@ -43,17 +42,17 @@ export function runHardenCommand(io: Io, options: HardenCommandOptions): number 
  * (a .yaml file, for one configuration, or a directory), by default
  * beside the input as <name>-hardened.yaml. Never the input itself.
  */
-function writeHardened(io: Io, result: HardenResult, input: string, path: string | null): void {
+function writeHardened(io: Io, result: HardenResult, input: string, path: string | null, force: boolean): void {
   const ready = result.targets.filter((t) => t.hardened !== null);
   if (ready.length === 0) return;
   const toFile = path !== null && /\.ya?ml$/i.test(path);
   if (toFile && ready.length > 1) throw new UsageError(`--write ${path}: ${ready.length} configurations were hardened; give a directory, or pick one with --variant`);
   const dir = path === null ? dirname(input) : toFile ? null : path;
   if (dir !== null && path !== null && existsSync(path) && !statSync(path).isDirectory()) throw new UsageError(`--write ${path}: not a directory`);
-  if (dir !== null) io.makeDir(dir);
   for (const t of ready) {
     const file = toFile ? path! : join(dir!, `${t.hardened!.name}.yaml`);
     if (resolve(file) === resolve(input)) throw new UsageError(`--write would overwrite the input ${input}; give another path`);
+    refuseForeignYaml(file, force, 'harden');
     io.writeFile(file, t.hardened!.yaml);
     t.written = file;
   }
