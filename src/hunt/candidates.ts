@@ -13,7 +13,7 @@
  */
 import { composeRemappable, MSI_WINDOW } from '../interrupts/x86-msi.ts';
 import type { Probe, ProbeStep, StepEntry, Technique } from './model.ts';
-import { PAGE, ridOf, type AttackerDevice, type Surface } from './surface.ts';
+import { PAGE, ridOf, type AttackerDevice, type MessageFact, type Surface } from './surface.ts';
 import { formatRid } from '../pcie/bdf.ts';
 
 /** What a write probe writes (any value would do; this one is easy to spot in a trace). */
@@ -46,8 +46,10 @@ function mods(m: Mods): StepEntry {
   };
 }
 
+/** A write; its data cut to the access (a value wider than the access is refused: check-steps.ts). */
 export function writeEntry(from: string, t: Access, data: number, m: Mods = {}): StepEntry {
-  return { from, write: target(t), data, ...mods(m) };
+  const size = m.size ?? 4;
+  return { from, write: target(t), data: size >= 4 ? data : data % 2 ** (8 * size), ...mods(m) };
 }
 
 export function readEntry(from: string, t: Access, m: Mods = {}): StepEntry {
@@ -65,8 +67,34 @@ export function systematicProbes(s: Surface): Probe[] {
       interruptProbes(s, d, add);
     }
   }
-  for (const d of s.devices) out.push(...raceProbes(s, d));
+  for (const d of s.devices) out.push(...raceProbes(s, d), ...ownershipRaces(s, d));
   return out;
+}
+
+/** Host steps that change who holds what (issue 17): a TLP is judged by who holds its target when it lands. */
+const OWNERSHIP_KINDS = new Set(['assign', 'release', 'reset', 'hot-unplug', 'reassign-memory', 'free']);
+
+/**
+ * Accesses racing each change of ownership: issued 1 ns before it (in
+ * flight across it) and 1 ns after, to the device's own BARs, its
+ * domain's first IOVA and each foreign region — what was the attacker's,
+ * or granted to it, may not be by the time the TLP lands.
+ */
+function ownershipRaces(s: Surface, d: AttackerDevice): Probe[] {
+  const probes: Probe[] = [];
+  const own = s.ownBars.filter((b) => b.device === d.id);
+  const iova = s.domains.find((x) => x.name === d.domain)?.mappings[0]?.iova;
+  for (const t of s.timeline) {
+    if (!OWNERSHIP_KINDS.has(t.spec.kind) || t.spec.after || t.spec.at === 0) continue;
+    for (const at of [t.spec.at - 1, t.spec.at + 1]) {
+      const when = at < t.spec.at ? `issued 1 ns before the ${t.spec.kind} at ${t.spec.at} ns` : `1 ns after the ${t.spec.kind}`;
+      const add = (label: string, entry: StepEntry) => probes.push({ technique: 'race-ownership', from: d.id, label: `${label}, ${when}`, steps: [{ entry }], at, alone: false });
+      for (const b of own) add(`write its own ${b.name}`, writeEntry(d.id, { bar: `${b.device}.${b.index}`, offset: 0 }, PROBE_DATA));
+      if (iova !== undefined) add(`write IOVA ${hex(iova)} of its domain`, writeEntry(d.id, { address: iova }, PROBE_DATA));
+      for (const m of s.memory.slice(0, PER_DOMAIN)) add(`write ${m.name}`, writeEntry(d.id, { address: m.base }, PROBE_DATA));
+    }
+  }
+  return probes;
 }
 
 type Add = (technique: Technique, label: string, entry: StepEntry) => void;
@@ -152,17 +180,32 @@ function forgedProbes(s: Surface, d: AttackerDevice, add: Add): void {
   const rid = new Map(s.functions.map((f) => [f.id, f]));
   for (const msg of s.messages) {
     const owner = rid.get(msg.device)!;
-    const replay = (technique: Technique, label: string, as: number) => add(technique, label, { from: d.id, msi: { 'irte-of': msg.device, vector: msg.vector }, as: formatRid(as) });
+    const replay = (technique: Technique, label: string, as: number) => add(technique, label, replayEntry(d.id, msg, as));
     replay('forged-rid', `${msg.device}'s MSI as ${msg.device} (${formatRid(owner.rid)})`, owner.rid);
     // A requester ID on the victim's bus that names no function: passes bus-range checks (SVT=10), fails exact ones.
     replay('forged-bus', `${msg.device}'s MSI as ${formatRid(ridOf(owner.bus, 31, 7))} on its bus`, ridOf(owner.bus, 31, 7));
   }
 }
 
+/**
+ * Another device's programmed message written as a plain DWORD (White
+ * Rabbit: a DMA write to the MSI window is an interrupt), as read when the
+ * machine was set up — a later release or reset may tear the device's own down.
+ */
+function replayEntry(from: string, msg: MessageFact, as?: number): StepEntry {
+  return { ...writeEntry(from, { address: msg.address }, msg.data, as === undefined ? {} : { as }), note: `${msg.device}'s MSI message (vector ${msg.vector})` };
+}
+
 function interruptProbes(s: Surface, d: AttackerDevice, add: Add): void {
-  for (const msg of s.messages) add('msi-replay', `replay ${msg.device}'s MSI (vector ${msg.vector})`, { from: d.id, msi: { 'irte-of': msg.device, vector: msg.vector } });
+  for (const msg of s.messages) add('msi-replay', `replay ${msg.device}'s MSI (vector ${msg.vector})`, replayEntry(d.id, msg));
   if (!s.x86) return;
   add('msi-compat', `compatibility-format MSI, vector ${hex(COMPAT_VECTOR)} to APIC 0`, writeEntry(d.id, { address: MSI_WINDOW.base }, COMPAT_VECTOR));
+  // AMD-Vi: the data names an entry of the table the device's DTE points at (AMD IOMMU 48882 §2.2.5).
+  if (s.amd !== null) {
+    for (const index of s.amd.used) add('irte-foreign', `MSI data naming entry ${index} of its interrupt table`, writeEntry(d.id, { address: MSI_WINDOW.base }, index));
+    add('irte-not-present', `MSI data naming entry ${s.amd.free}, past the entries in use`, writeEntry(d.id, { address: MSI_WINDOW.base }, s.amd.free));
+    add('irte-beyond', `MSI data naming entry ${s.amd.size}, beyond a ${s.amd.size}-entry table`, writeEntry(d.id, { address: MSI_WINDOW.base }, s.amd.size));
+  }
   const irtes = s.irtes;
   if (irtes === null) return;
   for (const index of irtes.own.slice(0, 1)) add('irte-own', `remappable MSI naming its own IRTE ${index}`, { from: d.id, msi: { irte: index } });

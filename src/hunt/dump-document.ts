@@ -50,7 +50,8 @@ const TYPES: Record<FunctionConfig['kind'], string> = {
   'switch-upstream': 'switch-upstream',
   'switch-downstream': 'switch-downstream',
   'pcie-pci-bridge': 'pcie-pci-bridge',
-  'pci-bridge': 'pci-bridge',
+  // The scenario format has no conventional PCI-to-PCI bridge: written as a PCIe-to-PCI bridge (stated as an assumption).
+  'pci-bridge': 'pcie-pci-bridge',
   'pci-device': 'pci-device',
   endpoint: 'endpoint',
   rciep: 'rciep',
@@ -67,6 +68,7 @@ export function dumpMachine(text: string, options: DumpOptions): DumpMachine {
   const { topology, records } = topologyFromLspci(dump);
   const hidden = topology.functions.filter((f) => f.acs.kind === 'unknown' && (f.portType === 'root-port' || f.portType === 'downstream')).map((f) => f.key);
   const endpoints = config.functions.filter((f) => ENDPOINT_KINDS.has(f.kind)).map((f) => f.id);
+  const conventional = config.functions.filter((f) => f.kind === 'pci-bridge').map((f) => f.id);
   const ram = freeRam(config.functions.flatMap((f) => [...(f.bars ?? []).flatMap((b) => (b.at === undefined ? [] : [{ base: b.at, size: b.size }])), ...windowsOf(f)]));
   const buffer = new Map(endpoints.map((id, i) => [id, ram.base + i * BUFFER_SIZE]));
 
@@ -83,6 +85,12 @@ export function dumpMachine(text: string, options: DumpOptions): DumpMachine {
     };
   };
 
+  const ordinaryStep = (attacker: string): Record<string, unknown> => {
+    const f = config.functions.find((x) => x.id === attacker)!;
+    if (options.iommu !== 'none') return { at: '0ns', from: attacker, write: BUFFER_IOVA, data: 1, note: 'its own DMA buffer' };
+    return (f.bars?.length ?? 0) > 0 ? { at: '0ns', from: attacker, read: { bar: `${attacker}.0`, offset: 0 }, note: 'its own BAR' } : { at: '0ns', from: attacker, write: buffer.get(attacker)!, data: 1, note: 'its own buffer' };
+  };
+
   return {
     endpoints,
     skipped,
@@ -91,6 +99,7 @@ export function dumpMachine(text: string, options: DumpOptions): DumpMachine {
       `interrupt remapping ${options.interruptRemapping ? `on, source-ID validation ${options.sourceIdValidation ? 'on' : 'off (intremap=nosid)'}` : 'off'} (lspci does not show it; dmesg "DMAR-IR: Enabled IRQ remapping" does)`,
       'each endpoint belongs to a principal of its own; the host owns bridges, ports and the buffers',
       ...(hidden.length > 0 ? [`ACS of ${hidden.join(', ')} is hidden (lspci without root): taken as absent, the worst case`] : []),
+      ...(conventional.length > 0 ? [`conventional PCI-to-PCI bridge(s) ${conventional.join(', ')} written as PCIe-to-PCI bridges (the scenario format has no other): devices behind alias to (secondary bus, 00.0), where Linux would use the bridge's own ID`] : []),
     ],
     document(attacker, name, pins = 'all') {
       const owners = new Map(endpoints.map((id) => [id, principalOf(id)]));
@@ -133,7 +142,8 @@ export function dumpMachine(text: string, options: DumpOptions): DumpMachine {
             ? []
             : endpoints.map((id) => [`dom-${principalOf(id).slice(4)}`, { devices: [id], map: [{ iova: BUFFER_IOVA, to: buffer.get(id)!, size: BUFFER_SIZE, perm: 'rw' }] }]),
         ),
-        attack: { attacker: owners.get(attacker) ?? attacker, via: 'device', steps: [] },
+        // A scenario's attack has a step (check-steps.ts): the hostile device's ordinary DMA into its own buffer, or a read of its own BAR.
+        attack: { attacker: owners.get(attacker) ?? attacker, via: 'device', steps: [ordinaryStep(attacker)] },
         expect: [{ verdict: 'isolated', stopped: [] }],
       };
     },

@@ -14,6 +14,7 @@ import type { BreachResult } from '../scenario/results.ts';
 import type { Probe, StepEntry } from './model.ts';
 import { breachPath, recordsByTlp, type BreachPath } from './path.ts';
 import type { TimelineStep } from './surface.ts';
+import { inTimeOrder } from './order.ts';
 
 /** Steps as the scenario file writes them, and which probe each belongs to (null: the timeline). */
 export interface Composed {
@@ -65,18 +66,28 @@ export function compose(timeline: readonly TimelineStep[], probes: readonly Prob
       owners.push(ids[p]!);
     }
   });
-  return { entries, owners };
+  const ordered = inTimeOrder(entries, owners);
+  return { entries: ordered.entries, owners: ordered.carried };
 }
 
-/** The configuration with these steps as its attack. */
-export function withSteps(spec: ScenarioSpec, entries: readonly StepEntry[]): ScenarioSpec {
+/** The configuration with these steps as its attack, checked as a file's steps are; the problems when they do not check. */
+export function withSteps(spec: ScenarioSpec, entries: readonly StepEntry[]): ScenarioSpec | string {
   const normalized = normalizeAttackOn(spec, { attacker: spec.attacker, via: spec.via, steps: entries as never }, (path, message, code) => ({ file: spec.file, line: 0, column: 0, message: `${path.join('.')}: ${message}`, code }));
-  if (!normalized.ok) throw new HuntError(`a composed attack does not check: ${normalized.diagnostics.map((d) => d.message).join('; ')}`);
+  if (!normalized.ok) return normalized.diagnostics.map((d) => d.message).join('; ');
   return { ...spec, steps: normalized.steps };
 }
 
+/** Runs steps hunt composed; they must check (a probe that does not is a bug in hunt). */
 export function runSteps(spec: ScenarioSpec, entries: readonly StepEntry[], seed: number): VariantRun {
-  return runVariant({ file: spec.file }, unexpectedVariant(withSteps(spec, entries)), seed);
+  const run = tryRunSteps(spec, entries, seed);
+  if (typeof run === 'string') throw new HuntError(`a composed attack does not check: ${run}`);
+  return run;
+}
+
+/** Runs the steps, or says why they do not make a valid attack (minimizing drops steps others need). */
+export function tryRunSteps(spec: ScenarioSpec, entries: readonly StepEntry[], seed: number): VariantRun | string {
+  const checked = withSteps(spec, entries);
+  return typeof checked === 'string' ? checked : runVariant({ file: spec.file }, unexpectedVariant(checked), seed);
 }
 
 /** Every breach of a run, with its path and the probe that caused it. */

@@ -20,7 +20,7 @@ import { compose, hitsOf, runSteps, type Hit } from './execute.ts';
 import { TECHNIQUES, type Finding, type HuntOptions, type HuntTarget, type Probe, type StepEntry, type Technique } from './model.ts';
 import { randomProbes } from './random.ts';
 import { checksOut, makeRepro, minimize, reproDocument, tryEntries, type Reproduced } from './repro.ts';
-import { readSurface, type Surface } from './surface.ts';
+import { attackerFunctions, readSurface, type Surface } from './surface.ts';
 
 /** One configuration to hunt on. */
 export interface Configuration {
@@ -94,7 +94,7 @@ export function huntConfiguration(config: Configuration, options: HuntOptions, l
 export function exploreConfiguration(config: Configuration, options: HuntOptions, shard: Shard | null, ledger: HuntLedger = new HuntLedger(undefined)): Exploration {
   const spec = config.spec;
   const machine = buildMachine(spec, options.seed);
-  const devices = spec.machine.functions.filter((f) => f.owner === spec.attacker).map((f) => f.id);
+  const devices = attackerFunctions(spec);
   const refused = evaluateGates(machine).find((g) => g.enforced && !g.passed);
   const none = { systematic: 0, random: 0, byTechnique: {} };
   if (refused !== undefined) return { refusedBy: refused.gate, skipped: `${refused.gate} refuses ${spec.attacker}'s devices: ${refused.detail}`, devices, probes: none, runs: 0, allRuns: 0, raw: [], tally: {} };

@@ -26,6 +26,7 @@ export const TECHNIQUES = [
   'irte-beyond',
   'irte-subhandle',
   'race-unmap',
+  'race-ownership',
   'random',
 ] as const;
 export type Technique = (typeof TECHNIQUES)[number];

@@ -14,7 +14,7 @@ import { ScenarioError } from '../scenario/diagnostics.ts';
 import { runVariant } from '../scenario/runner.ts';
 import type { ScenarioSpec } from '../scenario/model.ts';
 import type { RunResult } from '../scenario/results.ts';
-import { hitsOf, runSteps, type Hit } from './execute.ts';
+import { hitsOf, tryRunSteps, type Hit } from './execute.ts';
 import type { Repro, StepEntry } from './model.ts';
 
 export interface Reproduced {
@@ -27,7 +27,8 @@ export interface Reproduced {
 /** Runs `entries`; the hit with `key` when it happened. */
 export function tryEntries(spec: ScenarioSpec, entries: readonly StepEntry[], key: string, seed: number, count: () => void): Reproduced | null {
   count();
-  const run = runSteps(spec, entries, seed);
+  const run = tryRunSteps(spec, entries, seed);
+  if (typeof run === 'string') return null;
   const hit = hitsOf(run, entries.map(() => null)).find((h) => h.key === key);
   return hit === undefined ? null : { entries, result: { breaches: run.result.breaches, stopped: run.result.stopped }, hit };
 }

@@ -6,6 +6,7 @@
  * timeline (maps, unmaps, invalidations) that attacks may race.
  */
 import { requesterId } from '../pcie/bdf.ts';
+import { LINUX_REMAP_DTE } from '../interrupts/amd-vi.ts';
 import type { Machine } from '../scenario/machine.ts';
 import type { DomainSpec, StepSpec } from '../scenario/model.ts';
 import type { StepEntry } from './model.ts';
@@ -69,6 +70,16 @@ export interface MessageFact {
   readonly device: string;
   readonly owner: string;
   readonly vector: number;
+  /** The message as the host programmed it (read once: later host steps may tear it down). */
+  readonly address: number;
+  readonly data: number;
+}
+
+/** AMD-Vi: MSI data names an entry of the device's own table (AMD IOMMU 48882 §2.2.5); the offsets in use, the next, the table's end. */
+export interface AmdIndexFacts {
+  readonly used: readonly number[];
+  readonly free: number;
+  readonly size: number;
 }
 
 export interface IrteFacts {
@@ -92,10 +103,13 @@ export interface Surface {
   readonly devices: readonly AttackerDevice[];
   readonly functions: readonly FunctionFact[];
   readonly bars: readonly BarTarget[];
+  /** The attacker's own BARs (ownership may change under them). */
+  readonly ownBars: readonly BarTarget[];
   readonly memory: readonly MemoryTarget[];
   readonly domains: readonly DomainFact[];
   readonly messages: readonly MessageFact[];
   readonly irtes: IrteFacts | null;
+  readonly amd: AmdIndexFacts | null;
   readonly x86: boolean;
   readonly iommu: boolean;
   readonly timeline: readonly TimelineStep[];
@@ -120,8 +134,9 @@ export function readSurface(machine: Machine, entries: readonly StepEntry[]): Su
   for (const d of spec.domains) for (const id of d.devices) domainOf.set(id, d.name);
   const fabric = machine.fabric;
   const functions: FunctionFact[] = [...fabric.functions.values()].map((fn) => ({ id: fn.id, rid: fn.rid, bus: fn.bus, owner: owners.get(fn.id) ?? 'host', domain: domainOf.get(fn.id) ?? null }));
+  const mine = new Set(attackerFunctions(spec));
   const devices: AttackerDevice[] = [...fabric.functions.values()]
-    .filter((fn) => owners.get(fn.id) === attacker)
+    .filter((fn) => mine.has(fn.id))
     .map((fn) => {
       let travel = 0;
       for (let n = fn.node; n.up !== null; n = n.up) travel += n.latencyTo(n.up);
@@ -129,7 +144,9 @@ export function readSurface(machine: Machine, entries: readonly StepEntry[]): Su
     });
 
   const bars: BarTarget[] = [];
+  const ownBars: BarTarget[] = [];
   for (const fn of fabric.functions.values()) {
+    if (mine.has(fn.id)) for (const bar of fn.bars) ownBars.push({ device: fn.id, index: bar.index, offset: 0, size: bar.size, owner: attacker, name: bar.name, subRegion: false });
     const owner = owners.get(fn.id) ?? 'host';
     const regions = spec.machine.functions.find((f) => f.id === fn.id)?.barRegions ?? [];
     for (const bar of fn.bars) {
@@ -153,7 +170,8 @@ export function readSurface(machine: Machine, entries: readonly StepEntry[]): Su
   const messages: MessageFact[] = [];
   for (const f of spec.machine.functions) {
     if (f.owner === attacker || (f.msi === null && f.msix === null)) continue;
-    if (machine.sources.source(f.id).message(0) !== null) messages.push({ device: f.id, owner: f.owner, vector: 0 });
+    const message = machine.sources.source(f.id).message(0);
+    if (message !== null) messages.push({ device: f.id, owner: f.owner, vector: 0, address: message.address, data: message.data });
   }
 
   const timeline = entries.flatMap((entry, index): TimelineStep[] => {
@@ -169,10 +187,12 @@ export function readSurface(machine: Machine, entries: readonly StepEntry[]): Su
     devices,
     functions,
     bars,
+    ownBars,
     memory: spec.machine.memory.filter((m) => m.owner !== attacker).map((m) => ({ name: m.name, base: m.base, size: m.size, owner: m.owner })),
     domains,
     messages,
     irtes: irteFacts(machine, attacker),
+    amd: amdFacts(machine),
     x86: machine.x86 !== null,
     iommu: machine.iommu !== null && spec.machine.iommu.dmaRemapping,
     timeline: kept,
@@ -182,6 +202,23 @@ export function readSurface(machine: Machine, entries: readonly StepEntry[]): Su
     buses: [...new Set(functions.map((f) => f.bus))].sort((a, b) => a - b),
     barBases: [...fabric.functions.values()].flatMap((fn) => fn.bars.map((b) => b.base)),
   };
+}
+
+/**
+ * The functions the attacker drives: those it owns, and those a host step
+ * assigns to it (from then on: a TLP belongs to whoever holds the device
+ * when it is issued, so earlier probes from it are simply not its).
+ */
+export function attackerFunctions(spec: Machine['spec']): string[] {
+  const ids = spec.machine.functions.filter((f) => f.owner === spec.attacker).map((f) => f.id);
+  for (const step of spec.steps) if (step.kind === 'assign' && step.to === spec.attacker && !ids.includes(step.device)) ids.push(...expand(spec, step.device));
+  return ids;
+}
+
+/** A devices: entry's functions (a multifunction device is assigned whole). */
+function expand(spec: Machine['spec'], device: string): string[] {
+  const fns = spec.machine.functions.filter((f) => f.device === device).map((f) => f.id);
+  return fns.length > 0 ? fns : [device];
 }
 
 /** Host actions, and actions by principals other than the attacker, stay; the attacker's own steps are replaced by probes. */
@@ -212,6 +249,14 @@ function irteFacts(machine: Machine, attacker: string): IrteFacts | null {
     else foreign.push({ index, owner });
   }
   return { size, own, foreign, notPresent };
+}
+
+/** AMD-Vi with interrupt remapping: the table offsets the host programmed (any device's: tables may be shared, entries stale). */
+function amdFacts(machine: Machine): AmdIndexFacts | null {
+  if (machine.x86?.amd === null || machine.x86?.amd === undefined || !machine.spec.machine.iommu.interruptRemapping) return null;
+  const used = [...new Set(machine.x86.programmed.flatMap((p) => (p.irte === null ? [] : [p.irte])))].sort((a, b) => a - b);
+  const free = used.length === 0 ? 0 : Math.max(...used) + 1;
+  return { used, free, size: 2 ** LINUX_REMAP_DTE.intTabLen };
 }
 
 export function ridOf(bus: number, device: number, fn: number): number {

@@ -68,11 +68,11 @@ describe('tlplab hunt', () => {
   });
 
   it('an lspci dump: each endpoint in turn is hostile, what the dump cannot show is stated', async () => {
-    const { code, stdout } = await tlplab('hunt', join(corpus, 'asrock-amd-990fx-nonroot.lspci.txt'), '--attacker', '00:12.0', '--budget', '0', '--json');
+    const { code, stdout } = await tlplab('hunt', join(corpus, 'dell-cometlake-u-laptop.lspci.txt'), '--attacker', '00:14.3', '--budget', '0', '--json');
     const document = HuntDocumentSchema.parse(JSON.parse(stdout));
     expect(document.input.kind).toBe('lspci');
     expect(document.input.assumptions.join(' ')).toContain('interrupt remapping on');
-    expect(document.targets.map((t) => t.attacker)).toEqual(['dev-00-12.0']);
+    expect(document.targets.map((t) => t.attacker)).toEqual(['dev-00-14.3']);
     expect(code).toBe(document.findings > 0 ? 1 : 0);
   });
 
@@ -80,7 +80,7 @@ describe('tlplab hunt', () => {
     [['hunt', join(library, 'no-such.yaml')], /cannot read .*no such file/],
     [['hunt', spoofed, '--variant', 'machine.nope=on'], /not a variant axis/],
     [['hunt', spoofed, '--budget', 'lots'], /--budget needs a non-negative integer/],
-    [['hunt', join(corpus, 'asrock-amd-990fx-nonroot.lspci.txt'), '--attacker', '09:00.0'], /not an endpoint/],
+    [['hunt', join(corpus, 'dell-cometlake-u-laptop.lspci.txt'), '--attacker', '09:00.0'], /not an endpoint/],
   ])('bad input exits 2 with a message: %j', async (argv, message) => {
     const { code, stderr } = await tlplab(...argv);
     expect(code).toBe(2);

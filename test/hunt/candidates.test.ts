@@ -64,11 +64,12 @@ describe('probes by class', () => {
     ['irte-beyond', [[{ from: 'nic', write: composeRemappable(0xffff, 1, true).address, data: 1 }]]],
     // The drive's IRTE 4 reached from the NIC's own handle 0 with subhandle 4.
     ['irte-subhandle', [[{ from: 'nic', write: composeRemappable(0, 4, true).address, data: 4 }]]],
-    ['msi-replay', [[{ from: 'nic', msi: { 'irte-of': 'nvme', vector: 0 } }]]],
+    // The drive's programmed message (remappable, handle 4, SHV, subhandle 0), as a plain DWORD write.
+    ['msi-replay', [[{ from: 'nic', write: composeRemappable(4, 0, true).address, data: 0, note: "nvme's MSI message (vector 0)" }]]],
     // Vector 0x80 to APIC 0 in compatibility format (bit 4 clear).
     ['msi-compat', [[{ from: 'nic', write: 0xfee0_0000, data: 0x80 }]]],
     // The drive's ID (04:00.0) into its identity domain and with its MSI; a free ID on its bus with its MSI.
-    ['forged-bus', [[{ from: 'nic', msi: { 'irte-of': 'nvme', vector: 0 }, as: '04:1f.7' }]]],
+    ['forged-bus', [[{ from: 'nic', write: composeRemappable(4, 0, true).address, data: 0, as: '04:1f.7', note: "nvme's MSI message (vector 0)" }]]],
   ] as const)('%s', (technique, expected) => {
     expect(entries(technique)).toEqual(expected);
   });
@@ -77,7 +78,7 @@ describe('probes by class', () => {
     const forged = entries('forged-rid').map((e) => e[0]!);
     expect(forged).toContainEqual({ from: 'nic', write: 0, data: 0x41414141, as: '04:00.0' });
     expect(forged).toContainEqual({ from: 'nic', write: { bar: 'nvme.0', offset: 0 }, data: 0x41414141, as: '04:00.0' });
-    expect(forged).toContainEqual({ from: 'nic', msi: { 'irte-of': 'nvme', vector: 0 }, as: '04:00.0' });
+    expect(forged).toContainEqual({ from: 'nic', write: composeRemappable(4, 0, true).address, data: 0, as: '04:00.0', note: "nvme's MSI message (vector 0)" });
     // Switch ports are in no domain: forging their IDs selects no context (fault), so no memory probe uses them.
     expect(forged.filter((e) => e.as === '03:00.0')).toEqual([]);
   });

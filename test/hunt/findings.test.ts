@@ -59,7 +59,8 @@ describe('minimal reproducers', () => {
   it('minimize keeps only what the breach needs: the warm-up write, the unmap and the late write of the deferred window', () => {
     const config = configOf('deferred-invalidation-window.yaml', { 'machine.iommu.invalidation': 'deferred', 'attack.steps.2.at': '20us', 'attack.steps.0.write': '0x100000' });
     const noise = [{ at: '1us', from: 'nic', write: 0x101000, data: 7 }, { at: '2us', from: 'nic', read: 0x100000 }];
-    const entries = [...(config.document.attack as { steps: Record<string, unknown>[] }).steps, ...noise];
+    const own = (config.document.attack as { steps: Record<string, unknown>[] }).steps;
+    const entries = [own[0]!, ...noise, ...own.slice(1)];
     const key = hitsOf(runSteps(config.spec, entries, 1), [])[0]!.key;
     const start = tryEntries(config.spec, entries, key, 1, () => undefined)!;
     const small = minimize(config.spec, start, 1, () => undefined);
@@ -71,8 +72,9 @@ describe('minimal reproducers', () => {
     const config = configOf('deferred-invalidation-window.yaml', { 'machine.iommu.invalidation': 'deferred' });
     const timeline = [{ index: 1, entry: { at: '10us', unmap: { domain: 'dma', iova: 0x100000, size: '4K' } }, spec: config.spec.steps[1]! }];
     const composed = compose(timeline, [{ technique: 'race-unmap', from: 'nic', label: 'x', at: 9000, alone: true, steps: [{ entry: { from: 'nic', write: 0x100000, data: 1 } }, { entry: { from: 'nic', write: 0x100000, data: 2 }, after: { ref: { timeline: 0 }, delay: 1 } }] }], [5]);
-    expect(composed.entries).toEqual([timeline[0]!.entry, { at: '9000ns', from: 'nic', write: 0x100000, data: 1 }, { after: { step: 0, delay: '1ns' }, from: 'nic', write: 0x100000, data: 2 }]);
-    expect(composed.owners).toEqual([null, 5, 5]);
+    // In time order (a file lists its steps so): the warm-up write at 9 us, the unmap at 10 us, then the step that waits on it.
+    expect(composed.entries).toEqual([{ at: '9000ns', from: 'nic', write: 0x100000, data: 1 }, timeline[0]!.entry, { after: { step: 1, delay: '1ns' }, from: 'nic', write: 0x100000, data: 2 }]);
+    expect(composed.owners).toEqual([5, null, 5]);
   });
 
   it('every reproducer replays from its YAML, and states exactly the breaches and stops it shows', () => {

@@ -12,7 +12,9 @@ import { produce, type Draft } from 'immer';
 import { Acs } from '../../pcie/acs.ts';
 import type { FunctionConfig } from '../../fabric/topology.ts';
 import type { ScenarioSpec } from '../../scenario/model.ts';
-import { PAGE } from '../surface.ts';
+import { attackerFunctions, PAGE } from '../surface.ts';
+import { dropSteps } from '../repro.ts';
+import { axisChanges, hostChanges } from './host-changes.ts';
 
 /** Cost classes, cheapest first: a setting, a kernel option, firmware, new hardware, giving up a device. */
 export const COST_CLASSES = ['config', 'kernel', 'firmware', 'hardware', 'ownership'] as const;
@@ -46,11 +48,12 @@ const ACS_COSTS: Record<'SV' | 'TB' | 'RR' | 'CR' | 'UF', (port: string, below: 
   UF: (port) => `requests redirected to ${port} go on upstream instead of back down: what RR sends up reaches the IOMMU`,
 };
 
-export function changesFor(spec: ScenarioSpec): Change[] {
+export function changesFor(spec: ScenarioSpec, document?: Record<string, unknown>, assignment: Readonly<Record<string, unknown>> = {}): Change[] {
   const changes: Change[] = [];
   const fabric = spec.machine.fabric.functions;
   const byId = new Map(fabric.map((f) => [f.id, f]));
-  const attacker = spec.machine.functions.filter((f) => f.owner === spec.attacker);
+  const mine = new Set(attackerFunctions(spec));
+  const attacker = spec.machine.functions.filter((f) => mine.has(f.id));
   const seen = new Set<string>();
 
   for (const a of attacker) {
@@ -116,21 +119,11 @@ export function changesFor(spec: ScenarioSpec): Change[] {
     if (kernel.groups === 'classic') set('kernel:per-bus', 'per-bus IOMMU groups', 'groups follow every downstream port of a switch bus: larger groups, fewer devices assignable alone', 'kernel', 'machine.kernel.groups', 'per-bus');
   }
 
-  for (const a of attacker) {
-    changes.push({
-      id: `release:${a.id}`,
-      label: `do not give ${a.id} to ${spec.attacker}`,
-      cost: `${spec.attacker} loses ${a.id}: the host keeps it`,
-      costClass: 'ownership',
-      path: `machine.devices.${a.id}.owner`,
-      value: 'host',
-      apply: (doc) => produce(doc, (draft) => {
-        const entry = findEntry(draft, a.id)!;
-        entry.owner = 'host';
-        delete entry.driver;
-      }),
-    });
-  }
+  ownershipChanges(changes, spec, attacker.map((a) => a.id));
+  changes.push(...hostChanges(spec, attacker.map((a) => a.id)));
+  // The scenario's own axes, unless an explicit change already sets that field to that value.
+  const known = new Set(changes.map((c) => `${c.path}=${JSON.stringify(c.value)}`));
+  if (document !== undefined) for (const c of axisChanges(document, assignment)) if (!known.has(`${c.path}=${JSON.stringify(c.value)}`)) changes.push(c);
   return changes;
 }
 
@@ -164,6 +157,77 @@ function moveChanges(changes: Change[], spec: ScenarioSpec): void {
         }),
       });
     }
+  }
+}
+
+/**
+ * Who may own what (DESIGN.md §2: VFIO hands out whole groups, and the
+ * finest unit the fabric keeps apart is the function): one owner for the
+ * functions of a device the attacker shares with others; the host's
+ * registers out of a BAR the attacker holds (a function of their own, as
+ * the hisi_acc migration layout does); and, when the attacker holds other
+ * devices, not giving it this one.
+ */
+function ownershipChanges(changes: Change[], spec: ScenarioSpec, mine: readonly string[]): void {
+  const functions = spec.machine.functions;
+  for (const device of new Set(functions.filter((f) => mine.includes(f.id)).map((f) => f.device))) {
+    const others = functions.filter((f) => f.device === device && !mine.includes(f.id));
+    if (others.length === 0) continue;
+    changes.push({
+      id: `share:${device}`,
+      label: `one owner for ${device}: give ${others.map((f) => f.id).join(', ')} to ${spec.attacker}`,
+      cost: `${[...new Set(others.map((f) => f.owner))].join(', ')} lose${others.length === 1 ? 's' : ''} ${others.map((f) => f.id).join(', ')}: a device's functions reach each other's IDs and BARs, so they go to one owner`,
+      costClass: 'ownership',
+      path: `machine.devices.${device}.functions`,
+      value: spec.attacker,
+      apply: (doc) => produce(doc, (draft) => {
+        for (const f of others) {
+          const entry = findEntry(draft, f.id)!;
+          entry.owner = spec.attacker;
+          delete entry.driver;
+        }
+      }),
+    });
+  }
+  for (const f of functions.filter((x) => mine.includes(x.id))) {
+    for (const r of f.barRegions.filter((x) => x.owner !== spec.attacker)) {
+      changes.push({
+        id: `region:${f.id}:${r.name}`,
+        label: `${r.name} out of ${f.id}'s BAR ${r.bar}`,
+        cost: `the ${r.owner}'s ${r.name} move to a function of their own (as a device with a separate migration function): new hardware or firmware layout`,
+        costClass: 'hardware',
+        path: `machine.devices.${f.id}.bars.${r.bar}.regions`,
+        value: null,
+        apply: (doc) => produce(doc, (draft) => {
+          const bars = findEntry(draft, f.id)!.bars as unknown[];
+          const bar = bars[r.bar] as { regions?: { name?: string }[] };
+          // Unnamed regions are named by normalize-machine.ts as DEVICE.barN+OFFSET.
+          bar.regions = (bar.regions ?? []).filter((x) => x.name !== r.name && `${f.id}.bar${r.bar}+${r.offset.toString(16)}` !== r.name);
+          if (bar.regions.length === 0) delete bar.regions;
+        }),
+      });
+    }
+  }
+  if (mine.length < 2) return;
+  for (const id of mine) {
+    changes.push({
+      id: `release:${id}`,
+      label: `do not give ${id} to ${spec.attacker}`,
+      cost: `${spec.attacker} loses ${id}: the host keeps it`,
+      costClass: 'ownership',
+      path: `machine.devices.${id}.owner`,
+      value: 'host',
+      apply: (doc) => produce(doc, (draft) => {
+        const entry = findEntry(draft, id)!;
+        entry.owner = 'host';
+        delete entry.driver;
+        // Its steps are no longer the attacker's to take (kept when another step waits on one).
+        const attack = draft.attack as { steps: Entry[] };
+        let steps = attack.steps.map((e) => ({ ...e })) as Entry[];
+        for (let i = steps.length - 1; i >= 0; i--) if (steps[i]!.from === id) steps = dropSteps(steps, i, 1) ?? steps;
+        attack.steps = steps as never;
+      }),
+    });
   }
 }
 
@@ -255,7 +319,7 @@ export function findEntry(draft: Draft<Doc> | Doc, id: string): Entry | undefine
   return undefined;
 }
 
-function setPath(draft: Record<string, unknown>, path: readonly string[], value: unknown): void {
+export function setPath(draft: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = draft;
   for (const segment of path.slice(0, -1)) {
     node[segment] ??= {};

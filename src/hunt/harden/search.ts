@@ -13,7 +13,7 @@
 import { ScenarioError } from '../../scenario/diagnostics.ts';
 import { loadScenarioDocument } from '../../scenario/load.ts';
 import type { ScenarioSpec } from '../../scenario/model.ts';
-import { hitsOf, runSteps } from '../execute.ts';
+import { hitsOf, tryRunSteps } from '../execute.ts';
 import { huntConfiguration, HuntLedger, type Configuration } from '../hunt.ts';
 import type { Finding, HuntOptions, HuntTarget, StepEntry } from '../model.ts';
 import { changesFor, COST_CLASSES, type Change } from './changes.ts';
@@ -103,7 +103,7 @@ export function hardenConfiguration(config: Configuration, options: HardenOption
   });
   if (base.findings.length === 0) return result('already-isolated', [], []);
 
-  const candidates = changesFor(config.spec).filter((c) => configurationWith(config, [c]) !== null);
+  const candidates = changesFor(config.spec, config.document, config.variant).filter((c) => configurationWith(config, [c]) !== null);
   const specs = new Map<string, ScenarioSpec | null>();
   const specWith = (ids: readonly string[]): ScenarioSpec | null => {
     const key = [...ids].sort().join('+');
@@ -119,7 +119,9 @@ export function hardenConfiguration(config: Configuration, options: HardenOption
       const spec = specWith([...context, c.id]);
       if (spec === null) continue;
       ledger.count();
-      const hits = hitsOf(runSteps(spec, f.steps, options.hunt.seed), []).filter((h) => h.breach.kind === f.kind && h.breach.victim === f.victim);
+      const run = tryRunSteps(spec, f.steps, options.hunt.seed);
+      // Steps that are no attack under the change (the device is no longer the attacker's) are closed by it.
+      const hits = typeof run === 'string' ? [] : hitsOf(run, []).filter((h) => h.breach.kind === f.kind && h.breach.victim === f.victim);
       if (hits.length === 0) closed.add(c.id);
       else if (!hits.some((h) => h.key === f.key)) altered.add(c.id);
     }
@@ -238,7 +240,9 @@ function setCost(set: readonly Change[]): number {
   return set.reduce((n, c) => n + classRank(c), 0);
 }
 
+/** Fewest changes, then cheapest, then named changes before the scenario's own axis values (which say less about their cost). */
 function bySizeAndCost(a: Solution, b: Solution): number {
   const cost = (s: Solution) => setCost(s.changes);
-  return a.changes.length - b.changes.length || cost(a) - cost(b) || a.changes.map((c) => c.label).join().localeCompare(b.changes.map((c) => c.label).join());
+  const axes = (s: Solution) => s.changes.filter((c) => c.id.startsWith('axis:')).length;
+  return a.changes.length - b.changes.length || cost(a) - cost(b) || axes(a) - axes(b) || a.changes.map((c) => c.label).join().localeCompare(b.changes.map((c) => c.label).join());
 }

@@ -13,6 +13,7 @@ import { runVariant } from '../../scenario/runner.ts';
 import type { Configuration } from '../hunt.ts';
 import type { StepEntry } from '../model.ts';
 import { scenarioYaml } from '../repro.ts';
+import { inTimeOrder } from '../order.ts';
 import type { HardenTarget, Solution } from './search.ts';
 import { configurationWith } from './search.ts';
 
@@ -104,7 +105,7 @@ export function mergeSteps(own: readonly StepEntry[], repros: readonly (readonly
       merged.push(renumbered);
     });
   }
-  return merged;
+  return inTimeOrder(merged, merged).entries;
 }
 
 function unique<T>(items: readonly T[]): T[] {
