@@ -18,7 +18,11 @@ export type HopDecision =
   | 'translate'
   | 'decode'
   /** Interrupt remapping or MSI translation (VT-d IRTE, AMD-Vi table, GIC ITS) at the root complex. */
-  | 'remap';
+  | 'remap'
+  /** A port module changed the TLP (port-module.ts). */
+  | 'tap'
+  /** A port module put a new TLP on the link. */
+  | 'inject';
 
 export interface TlpIssuedEvent {
   readonly type: 'tlp.issued';

@@ -17,6 +17,8 @@ import { enumerate, type EnumeratedFunction, type Enumeration } from './enumerat
 import type { FabricEvent, HopDecision, TraceWriter } from './events.ts';
 import { PciFunction, type Bar } from './function.ts';
 import type { EndTarget, FabricCore, Node } from './node.ts';
+import { runModules, type PortModule, type PortSide, type PortTaps, type TapHost } from './port-module.ts';
+import type { EventHandler } from '../sim/kernel.ts';
 import { LinkDevice } from './link-device.ts';
 import { PciBridgeNode, PortNode, SwitchUpstreamNode } from './ports.ts';
 import { RootComplex, type MemoryRegion } from './root-complex.ts';
@@ -212,9 +214,83 @@ export class Fabric implements FabricCore {
 
   send(tlp: Tlp, from: Node, to: Node, decision: HopDecision, rule: string): void {
     if (this.trace.enabled) this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node: this.label(tlp, from, null), decision, rule, next: to.name });
+    // Port modules: one check per hop when none is attached (as for tracing).
+    if (this.tapped) return this.sendThroughModules(tlp, from, to);
     tlp.from = from;
     const delay = this.jitterRng === null ? from.latencyTo(to) : this.jittered(from, to);
     this.kernel.schedule(delay, to, tlp, Priority.Normal, from.rank);
+  }
+
+  private tapped = false;
+
+  /**
+   * Attaches a port module at a node's ingress or egress (port-module.ts):
+   * `at` is a function id (its node: the port, the switch, the device) or
+   * "root-complex".
+   */
+  attachModule(at: string, side: PortSide, module: PortModule): void {
+    const node: Node = at === this.root.name ? this.root : this.fn(at).node;
+    if (node.taps === null) {
+      const taps: PortTaps = {
+        ingress: [],
+        egress: [],
+        gate: { name: `${node.name} (ingress modules)`, handle: (tlp) => void (runModules(this.tapHost, taps.ingress, tlp, node, 'ingress', node, tlp.from as Node | null) && node.handle(tlp)) },
+      };
+      node.taps = taps;
+    }
+    node.taps[side].push(module);
+    this.tapped = true;
+  }
+
+  /** send() with modules somewhere: the sender's egress modules, then the hop, then the receiver's ingress modules. */
+  private sendThroughModules(tlp: Tlp, from: Node, to: Node): void {
+    if (from.taps !== null && from.taps.egress.length > 0 && !runModules(this.tapHost, from.taps.egress, tlp, from, 'egress', to, tlp.from as Node | null)) return;
+    tlp.from = from;
+    const delay = this.jitterRng === null ? from.latencyTo(to) : this.jittered(from, to);
+    this.kernel.schedule(delay, to.taps !== null && to.taps.ingress.length > 0 ? to.taps.gate : to, tlp, Priority.Normal, from.rank);
+  }
+
+  private readonly tapHost: TapHost = {
+    end: (tlp, reason, at, rule) => this.end(tlp, 'blocked', reason, at, rule),
+    note: (tlp, at, rule, detail) => this.note(tlp, at, 'tap', rule, detail),
+    inject: (at, side, toward, from, init, delay) => {
+      const { origin, principal, ...fields } = init;
+      const tlp = this.newTlp(fields, fields.requesterId ?? this.functions.get(origin)?.rid ?? this.root.rid);
+      tlp.issuer = at;
+      tlp.origin = origin;
+      tlp.principal = principal;
+      this.traceIssue(tlp, origin);
+      this.kernel.schedule(delay, side === 'egress' ? this.injectOut(at, toward) : this.injectIn(at, from), tlp, Priority.Normal);
+      return tlp;
+    },
+    now: () => this.kernel.now,
+  };
+
+  /**
+   * An injected TLP leaving `at` for `toward`: the module's own side does
+   * not see what it injected (a replayer would replay its replays); the
+   * receiver's ingress modules do.
+   */
+  private injectOut(at: Node, toward: Node): EventHandler<Tlp> {
+    return {
+      name: `${at.name} (injected)`,
+      handle: (tlp) => {
+        if (this.trace.enabled) this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node: at.name, decision: 'inject', rule: 'a port module put it on the link', next: toward.name });
+        tlp.from = at;
+        this.kernel.schedule(at.latencyTo(toward), toward.taps !== null && toward.taps.ingress.length > 0 ? toward.taps.gate : toward, tlp, Priority.Normal, at.rank);
+      },
+    };
+  }
+
+  /** An injected TLP arriving at `at` as if from `from`, past the ingress modules that injected it. */
+  private injectIn(at: Node, from: Node | null): EventHandler<Tlp> {
+    return {
+      name: `${at.name} (injected)`,
+      handle: (tlp) => {
+        tlp.from = from;
+        at.handle(tlp);
+      },
+    };
   }
 
   /**

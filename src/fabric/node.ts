@@ -7,6 +7,7 @@ import type { EventHandler } from '../sim/kernel.ts';
 import type { Outcome, Tlp, TlpTarget } from '../pcie/tlp.ts';
 import type { HopDecision } from './events.ts';
 import type { Bar, PciFunction } from './function.ts';
+import type { PortTaps } from './port-module.ts';
 import type { Claims } from './bus.ts';
 
 const NO_CLAIMS: Claims = { ranges: [], rids: [], buses: [] };
@@ -50,6 +51,8 @@ export abstract class Node implements EventHandler<Tlp> {
   rank = 0;
   /** With link jitter: the latest arrival time scheduled on each link from here (a link never reorders). */
   lastArrival: Map<Node, number> | null = null;
+  /** Port modules at this node's ingress and egress (port-module.ts); null when none. */
+  taps: PortTaps | null = null;
 
   constructor(
     readonly name: string,
