@@ -21,6 +21,7 @@ import { DeviceControl } from '../policy/device-control.ts';
 import { GrantLedger } from '../policy/grants.ts';
 import { Ownership } from '../policy/ownership.ts';
 import { HostRuntime } from './machine-host.ts';
+import { installInterposers } from './interposers.ts';
 import type { AccessTargetSpec, MappingSpec, ScenarioSpec } from './model.ts';
 
 export type MachineEvent = FabricEvent | IommuEvent | InterruptEvent;
@@ -103,6 +104,7 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
   const control = new DeviceControl(owners);
   ownership.actors = (id) => control.actor(id);
   fabric.attribution = ownership;
+  if (spec.interposers !== undefined) installInterposers(fabric, spec.interposers, spec.attacker);
   // Devices absent at the start (present: false) wait for a hot-plug step with their link down.
   for (const f of m.functions) if (!f.present && !fabric.linkDown(f.id)) fabric.setLink(f.id, false);
   const host = new HostRuntime({ spec, fabric, iommu, grants, ownership, trace, hpa });

@@ -6,6 +6,7 @@
 import type { FabricConfig } from '../fabric/topology.ts';
 import type { ExplicitIrte } from '../interrupts/install.ts';
 import type { FunctionHostSpec, HostSpec, KernelHostSpec, OwnershipStep } from './model-ownership.ts';
+import type { InterposerSpec } from './interposers.ts';
 
 export type Principal = string;
 export const HOST: Principal = 'host';
@@ -191,4 +192,6 @@ export interface ScenarioSpec {
   readonly attacker: Principal;
   readonly via: 'device' | 'vfio';
   readonly steps: readonly StepSpec[];
+  /** Port modules the attacker put on links (attack.interposers); absent: none. */
+  readonly interposers?: readonly InterposerSpec[];
 }

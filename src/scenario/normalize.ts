@@ -10,6 +10,7 @@ import { HOST, type ScenarioSpec, type StepSpec } from './model.ts';
 import { normalizeDomains, normalizeSteps } from './normalize-attack.ts';
 import { normalizeMachine } from './normalize-machine.ts';
 import { checkUntrustedUse } from './normalize-ownership.ts';
+import { normalizeInterposers } from './interposers.ts';
 import type { ScenarioFile } from './schema.ts';
 import type { Locate } from './validate.ts';
 
@@ -29,11 +30,13 @@ export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate
   const steps = normalizeSteps(entry.attack, domains, ctx, check);
   if (!check.failed) checkSteps(steps, domains, machine, entry.attack.attacker, check);
   if (!check.failed) checkUntrustedUse(domains, steps, machine, { attacker: entry.attack.attacker, via: entry.attack.via ?? 'device' }, check);
+  const places = new Set(['root-complex', ...machine.fabric.functions.map((f) => f.id)]);
+  const interposers = normalizeInterposers(entry.attack.interposers, places, check);
   if (check.failed) return { ok: false, diagnostics: check.diagnostics };
   return {
     ok: true,
     file: entry,
-    spec: { file, name: entry.name, title: entry.title, summary: entry.summary, sources: entry.sources, machine, domains, attacker: entry.attack.attacker, via: entry.attack.via ?? 'device', steps },
+    spec: { file, name: entry.name, title: entry.title, summary: entry.summary, sources: entry.sources, machine, domains, attacker: entry.attack.attacker, via: entry.attack.via ?? 'device', steps, ...(interposers.length > 0 ? { interposers } : {}) },
   };
 }
 

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { BREACH_KINDS } from '../policy/verdict.ts';
 import { GATE_NAMES, STEP_EVENTS } from './model.ts';
+import { InterposerEntry } from './interposers.ts';
 import { DEVICE_OWNERSHIP_KEYS, FUNCTION_OWNERSHIP_KEYS, KERNEL_OWNERSHIP_KEYS, MACHINE_OWNERSHIP_KEYS, OWNERSHIP_STEP_KEYS } from './schema-ownership.ts';
 
 // zod compiles each object schema with new Function on first use; a CLI that
@@ -250,6 +251,8 @@ export const ScenarioSchema = z.strictObject({
      */
     via: z.enum(['device', 'vfio']).optional(),
     steps: z.array(Step),
+    /** Port modules the attacker plugs into links: a hostile switch, a replaying interposer (interposers.ts). */
+    interposers: z.array(InterposerEntry).optional(),
   }),
   variants: z.record(z.string(), z.array(z.unknown()).min(1)).optional(),
   expect: z.array(ExpectRule).min(1),

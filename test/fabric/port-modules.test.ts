@@ -17,7 +17,7 @@ import { ReasonError } from '../../src/pcie/reasons.ts';
 
 const FULL = acs(['SV', 'RR', 'CR', 'UF']);
 
-function endingsOf(t: ReturnType<typeof build>): Ending[] {
+function endingsOf(t: { fabric: { onEnding(l: (e: Ending) => void): unknown } }): Ending[] {
   const endings: Ending[] = [];
   t.fabric.onEnding((e) => endings.push(e));
   return endings;
@@ -95,5 +95,64 @@ describe('a module may change, drop or inject', () => {
     expect(copies[0]).toMatchObject({ principal: 'mallory', origin: 'b', address: 0x2000, outcome: 'delivered', reason: 'memory.write' });
     expect(copies[0]!.time - tlp.endedAt).toBe(5000);
     expect(t.fabric.inFlight).toBe(0);
+  });
+});
+
+describe('attack.interposers: a hostile switch in a scenario', () => {
+  const scenario = (interposer: string) => `
+schema: tlplab/v1
+name: hostile-switch
+title: a switch the attacker controls forges the drive's requester ID
+summary: s
+sources: [s]
+machine:
+  iommu: { model: vtd }
+  memory:
+    - { name: host-ram, base: 0x0, size: 2G, owner: host }
+    - { name: vm1-ram, base: 0x80000000, size: 1G, owner: vm1 }
+  devices:
+    - { id: rp0, type: root-port, bdf: "00:1c.0", acs: [SV, RR, CR, UF] }
+    - { id: sw-up, type: switch-upstream, parent: rp0 }
+    - { id: sw-dp0, type: switch-downstream, parent: sw-up, acs: [SV, RR, CR, UF] }
+    - { id: sw-dp1, type: switch-downstream, parent: sw-up, acs: [SV, RR, CR, UF] }
+    - { id: nic, type: endpoint, parent: sw-dp0, owner: vm1, bars: [64K] }
+    - { id: nvme, type: endpoint, parent: sw-dp1, driver: nvme, bars: [16K] }
+domains:
+  vm1: { devices: [nic], map: [{ iova: 0x0, to: vm1-ram, size: 1G, perm: rw }] }
+  host: { devices: [nvme], mode: identity }
+attack:
+  attacker: vm1
+  steps:
+    - { at: 0ns, from: nic, write: 0x1000, data: 0x41 }
+${interposer}
+expect: [{ verdict: isolated }]
+`;
+  const run = async (interposer: string) => {
+    const { loadScenario } = await import('../../src/scenario/load.ts');
+    const { runVariant } = await import('../../src/scenario/runner.ts');
+    const loaded = loadScenario('hostile-switch.yaml', scenario(interposer));
+    return runVariant(loaded, loaded.variants[0]!, 1).result;
+  };
+
+  it('without it, IOVA 0x1000 is vm1\'s own RAM: isolated', async () => {
+    expect((await run('')).verdict).toBe('isolated');
+  });
+
+  it('the switch\'s upstream port rewrites the ID to the drive\'s (04:00.0) after SV passed it: the IOMMU uses the drive\'s identity domain, host RAM is written', async () => {
+    const result = await run('  interposers:\n    - { at: sw-up, side: egress, forge-requester: "04:00.0" }');
+    expect(result.breaches.map((b) => [b.kind, b.victim])).toEqual([['memory-write', 'host']]);
+  });
+
+  it('a dropper on the NIC\'s port stops its write (reason tap.dropped, at sw-dp0)', async () => {
+    const result = await run('  interposers:\n    - { at: sw-dp0, side: ingress, drop: { types: [MemWr] } }');
+    expect(result.stopped.map((s) => [s.reason, s.at])).toEqual([['tap.dropped', 'sw-dp0']]);
+  });
+
+  it.each([
+    ['an unknown place', '  interposers:\n    - { at: sw-dp9, side: egress, drop: {} }', /unknown device 'sw-dp9'/],
+    ['two actions', '  interposers:\n    - { at: sw-up, side: egress, drop: {}, replay: { delay: 1us } }', /does one thing/],
+    ['a bad ID', '  interposers:\n    - { at: sw-up, side: egress, forge-requester: "nope" }', /not a requester ID/],
+  ])('%s is a positioned error', async (_name, interposer, message) => {
+    await expect(run(interposer)).rejects.toThrow(message);
   });
 });
