@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 const outdir = new URL('../dist/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: { tlplab: 'src/cli/bin.ts', worker: 'src/scenario/worker.ts', 'memory-child': 'src/bench/memory-child.ts' },
+  entryPoints: { tlplab: 'src/cli/bin.ts', worker: 'src/scenario/worker.ts', 'hunt-worker': 'src/hunt/worker.ts', 'memory-child': 'src/bench/memory-child.ts' },
   outdir,
   bundle: true,
   splitting: true,

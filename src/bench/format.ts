@@ -7,7 +7,7 @@ const mb = (bytes: number) => `${int(bytes / 1e6)} MB`;
 const verdict = (met: boolean) => (met ? 'met' : 'NOT MET');
 
 export function formatBench(r: BenchReport): string[] {
-  const { flood, scenarios, groups, memory, kernel, machine, startup, matrix, jobs, shards, explain, load, sweep } = r;
+  const { flood, scenarios, groups, memory, kernel, machine, startup, matrix, jobs, shards, explain, load, sweep, hunt } = r;
   const lines = [`tlplab bench — node ${machine.node}, ${machine.cpu}, ${machine.cores} cores (${machine.platform}); each figure the median of ${r.runs} runs after ${r.warmups} warm-ups`, ''];
   if (flood) {
     lines.push(
@@ -69,6 +69,16 @@ export function formatBench(r: BenchReport): string[] {
       sweep.measured
         ? `12. sweep of ${sweep.files} files × 1,024 variants (${int(sweep.runs)} runs), run --json as a whole process: ${ms(sweep.wallMs)}, peak RSS ${mb(sweep.maxRssBytes)}   target < ${sweep.targetBytes / 1e9} GB   ${verdict(sweep.met)}`
         : `12. sweep: ${sweep.note}`,
+    );
+  }
+  if (hunt) {
+    const line = (label: string, f: typeof hunt.library) =>
+      `   ${label}: ${int(f.probes)} probes, ${int(f.runs)} runs in ${ms(f.ms)} (${int(f.runsPerSecond)} runs/s), first finding after ${f.firstFindingMs === null ? '—' : ms(f.firstFindingMs)}, ${int(f.findings)} findings`;
+    lines.push(
+      `13. hunt (${hunt.budget} random probes per configuration; runs include minimizing):`,
+      line(`library, ${hunt.library.configurations} configurations`, hunt.library),
+      line(`generated machine of ${int(hunt.large.functions)} functions (attacker ${hunt.large.attacker}; built in ${ms(hunt.large.buildMs)})`, hunt.large),
+      `   the same machine in 2 shards (what --jobs 2 runs side by side): slowest shard ${ms(hunt.largeShards.slowestShardMs)}, same findings: ${hunt.largeShards.sameFindings ? 'yes' : 'NO'}`,
     );
   }
   if (kernel) {

@@ -43,6 +43,11 @@ export function generateGroupsMachine(functions: number, seed = 1): PciTopology 
   return makeTopology(all);
 }
 
+/** One PCI segment of `functions` functions (at most 11 root-port subtrees of 136, i.e. 1 496), as a FabricConfig: the hunt benchmark's machine. */
+export function generateSegment(functions: number, seed = 1): FabricConfig {
+  return segmentConfig(0, functions, new Rng(`groups-machine/${seed}`));
+}
+
 function segmentConfig(segment: number, budget: number, rng: Rng): FabricConfig {
   const functions: FunctionConfig[] = [];
   for (let r = 0; r < ROOT_PORTS_PER_SEGMENT && budget - functions.length > 0; r++) {

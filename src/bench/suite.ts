@@ -13,10 +13,11 @@ import { memoryFigure, MEMORY_TARGET_BYTES, type MemoryFigure } from './memory-b
 import { benchScenarioLibrary, type ScenarioFigures } from './scenario-bench.ts';
 import { benchProcesses, STARTUP_COMMANDS, type ProcessFigure } from './process-bench.ts';
 import { benchJobs, benchMatrix, type JobsFigures, type MatrixFigures } from './matrix-bench.ts';
+import { benchHunt, type HuntFigures } from './hunt-bench.ts';
 import { benchLong, benchShards, benchSweep, type LongFigures, type ShardBalance, type SweepFigures } from './sweep-bench.ts';
 
 /** Figures `--only` can pick. */
-export const FIGURES = ['kernel', 'flood', 'scenarios', 'groups', 'memory', 'startup', 'matrix', 'jobs', 'shards', 'explain', 'load', 'sweep'] as const;
+export const FIGURES = ['kernel', 'flood', 'scenarios', 'groups', 'memory', 'startup', 'matrix', 'jobs', 'shards', 'explain', 'load', 'sweep', 'hunt'] as const;
 /** Figures run without --only: all but the sweep (a minute of work; issue 18's memory figure). */
 export const DEFAULT_FIGURES: readonly FigureName[] = FIGURES.filter((f) => f !== 'sweep');
 export type FigureName = (typeof FIGURES)[number];
@@ -74,6 +75,8 @@ export interface BenchReport {
   readonly explain?: LongFigures;
   readonly load?: LongFigures;
   readonly sweep?: SweepFigures;
+  /** Issue 16: hunt over the library, and on a 1 000-function generated machine. */
+  readonly hunt?: HuntFigures;
 }
 
 export function benchMachine(): BenchMachine {
@@ -102,6 +105,7 @@ export async function runBench(options: BenchOptions, progress: (figure: string)
   const explain = want('explain') ? benchLong(10_000, true, 2000, few) : undefined;
   const load = want('load') ? benchLong(100_000, false, 5000, { runs: 1, warmups: 0 }) : undefined;
   const sweep = want('sweep') ? benchSweep(100) : undefined;
+  const hunt = want('hunt') ? benchHunt() : undefined;
   return {
     schema: 'tlplab/bench-v1',
     machine: benchMachine(),
@@ -118,6 +122,7 @@ export async function runBench(options: BenchOptions, progress: (figure: string)
     ...(explain && { explain }),
     ...(load && { load }),
     ...(sweep && { sweep }),
+    ...(hunt && { hunt }),
   };
 }
 

@@ -17,11 +17,13 @@ import { fabricFromLspci } from '../import/lspci/to-fabric.ts';
 import { topologyFromLspci } from '../import/lspci/to-topology.ts';
 import { Acs } from '../pcie/acs.ts';
 import { rangesOverlap, type AddressRange } from '../pcie/range.ts';
-import type { FunctionConfig } from '../fabric/topology.ts';
+import type { FabricConfig, FunctionConfig } from '../fabric/topology.ts';
 
 export type Pins = 'all' | 'bdf' | 'none';
 
 export interface DumpOptions {
+  /** CPUs of the machine (default 4): each takes ~200 device vectors (Linux: 0x21–0xEB). */
+  readonly cpus?: number;
   readonly iommu: 'vtd' | 'amd-vi' | 'none';
   readonly interruptRemapping: boolean;
   readonly sourceIdValidation: boolean;
@@ -67,21 +69,37 @@ export function dumpMachine(text: string, options: DumpOptions): DumpMachine {
   const { config, skipped } = fabricFromLspci(dump);
   const { topology, records } = topologyFromLspci(dump);
   const hidden = topology.functions.filter((f) => f.acs.kind === 'unknown' && (f.portType === 'root-port' || f.portType === 'downstream')).map((f) => f.key);
+  const vectorsOf = (f: FunctionConfig): Interrupts => {
+    const dev = records.get(f.id);
+    const msix = dev?.msix?.count ?? 0;
+    if (msix > 0 && (f.bars?.length ?? 0) > 0) return { msix: Math.min(msix, 8) };
+    return dev?.msi !== undefined && f.kind !== 'root-port' && f.kind !== 'switch-downstream' ? { msi: 1 } : {};
+  };
+  return fabricMachine(config, skipped, options, vectorsOf, hidden);
+}
+
+/** MSI or MSI-X vectors of a function in the document. */
+export type Interrupts = { readonly msi?: number; readonly msix?: number };
+
+/**
+ * A fabric (BDFs pinned) as a scenario document generator: each endpoint a
+ * principal of its own in a paging domain with one buffer, the host owning
+ * bridges and ports; `hidden` names ports whose ACS the source did not show.
+ */
+export function fabricMachine(config: FabricConfig, skipped: DumpMachine['skipped'], options: DumpOptions, vectorsOf: (f: FunctionConfig) => Interrupts, hidden: readonly string[] = []): DumpMachine {
   const endpoints = config.functions.filter((f) => ENDPOINT_KINDS.has(f.kind)).map((f) => f.id);
   const conventional = config.functions.filter((f) => f.kind === 'pci-bridge').map((f) => f.id);
   const ram = freeRam(config.functions.flatMap((f) => [...(f.bars ?? []).flatMap((b) => (b.at === undefined ? [] : [{ base: b.at, size: b.size }])), ...windowsOf(f)]));
   const buffer = new Map(endpoints.map((id, i) => [id, ram.base + i * BUFFER_SIZE]));
 
   const entryOf = (f: FunctionConfig, owner: string | null, pins: Pins): Record<string, unknown> => {
-    const dev = records.get(f.id);
-    const vectors = dev?.msix?.count ?? 0;
     return {
       id: f.id,
       ...(owner === null ? {} : { owner }),
       ...(f.bars && f.bars.length > 0 ? { bars: f.bars.map((b) => ({ size: b.size, ...(b.at === undefined || pins !== 'all' ? {} : { at: b.at }), ...(b.prefetch ? { prefetch: true } : {}), ...(b.bits === 64 ? { bits: 64 } : {}) })) } : {}),
       ...(f.acs === undefined ? {} : { acs: { cap: flags(f.acs.cap), ctl: flags(f.acs.ctl) } }),
       ...(f.ids === undefined ? {} : { ids: `${hex4(f.ids.vendor)}:${hex4(f.ids.device)}` }),
-      ...(vectors > 0 && (f.bars?.length ?? 0) > 0 ? { msix: Math.min(vectors, 8) } : dev?.msi !== undefined && f.kind !== 'root-port' && f.kind !== 'switch-downstream' ? { msi: 1 } : {}),
+      ...vectorsOf(f),
     };
   };
 
@@ -129,7 +147,7 @@ export function dumpMachine(text: string, options: DumpOptions): DumpMachine {
         summary: `Imported from an lspci dump. Assumed: ${this.assumptions.join('; ')}.`,
         sources: ['lspci -vvv'],
         machine: {
-          cpus: 4,
+          cpus: options.cpus ?? 4,
           iommu: {
             model: options.iommu,
             ...(options.iommu === 'none' ? {} : { 'dma-remapping': 'on', 'interrupt-remapping': options.interruptRemapping ? 'on' : 'off', 'source-id-validation': options.sourceIdValidation ? 'on' : 'off' }),

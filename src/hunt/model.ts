@@ -65,7 +65,7 @@ export interface Repro {
   readonly header: string;
   /** Steps kept, as written in `document`. */
   readonly steps: readonly StepEntry[];
-  /** The document, checked as a scenario file is and run, met its expectation and showed the same breach (kind, victim, path). */
+  /** Its steps, checked as a file's steps are, ran on the configuration and showed the same breach (kind, victim, path): minimize's last run. */
   readonly checked: boolean;
   /** Its YAML, loaded and run as `tlplab run` does, showed the same breach; null until it is written. */
   replayed: boolean | null;

@@ -9,7 +9,7 @@
  * checked before the finding is reported.
  */
 import { Document, isMap, isScalar, isSeq, visit } from 'yaml';
-import { loadScenario, loadScenarioDocument, type LoadedScenario } from '../scenario/load.ts';
+import { loadScenario, type LoadedScenario } from '../scenario/load.ts';
 import { ScenarioError } from '../scenario/diagnostics.ts';
 import { runVariant } from '../scenario/runner.ts';
 import type { ScenarioSpec } from '../scenario/model.ts';
@@ -123,17 +123,6 @@ export function scenarioYaml(document: Record<string, unknown>, header: string):
 function passesWith(loaded: LoadedScenario, key: string, seed: number): boolean {
   const run = runVariant(loaded, loaded.variants[0]!, seed);
   return run.result.pass && hitsOf(run, []).some((h) => h.key === key);
-}
-
-/** The document checked as a scenario file is (no YAML) and run. */
-export function checksOut(document: Record<string, unknown>, file: string, key: string, seed: number, count: () => void): boolean {
-  count();
-  try {
-    return passesWith(loadScenarioDocument(file, document), key, seed);
-  } catch (error) {
-    if (error instanceof ScenarioError) return false;
-    throw error;
-  }
 }
 
 /** Loads the YAML as `tlplab run` would and runs it: the expectation must hold and the breach with `key` happen. */

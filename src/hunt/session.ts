@@ -5,7 +5,10 @@
  * findings and check their reproducers. The findings do not depend on
  * `jobs`; only the wall-clock figures under `meta` do.
  */
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Tinypool from 'tinypool';
+import { fromSources, packageRoot } from '../package-root.ts';
 import { exploreConfiguration, finishConfiguration, HuntLedger, mergeExplorations, type Exploration } from './hunt.ts';
 import { loadHuntInput, type InputSpec } from './input.ts';
 import type { HuntOptions, HuntResult } from './model.ts';
@@ -15,6 +18,11 @@ export interface SessionOptions {
   readonly jobs: number;
   /** Wall clock for `meta` (the CLI passes one; nothing else reads it). */
   readonly clock?: () => number;
+}
+
+function workerFile(): string {
+  // From the sources (tests, tsx) the worker must register tsx itself; the built CLI runs the bundled worker (scripts/build.mjs).
+  return fromSources ? new URL('./worker-entry.js', import.meta.url).href : pathToFileURL(join(packageRoot(), 'dist', 'hunt-worker.js')).href;
 }
 
 export async function runHunt(spec: InputSpec, options: HuntOptions, session: SessionOptions): Promise<HuntResult> {
@@ -33,7 +41,7 @@ export async function runHunt(spec: InputSpec, options: HuntOptions, session: Se
     const tasks: HuntTask[] = configurations.flatMap((_c, configuration) =>
       Array.from({ length: shards }, (_s, index) => ({ input: spec, configuration, shard: shards === 1 ? null : { index, count: shards }, options })),
     );
-    const pool = new Tinypool({ filename: new URL('./worker-entry.js', import.meta.url).href, minThreads: session.jobs, maxThreads: session.jobs });
+    const pool = new Tinypool({ filename: workerFile(), minThreads: session.jobs, maxThreads: session.jobs });
     try {
       const parts = await Promise.all(
         tasks.map(async (task) => {

@@ -145,10 +145,11 @@ export function readSurface(machine: Machine, entries: readonly StepEntry[]): Su
 
   const bars: BarTarget[] = [];
   const ownBars: BarTarget[] = [];
+  const specOf = new Map(spec.machine.functions.map((f) => [f.id, f]));
   for (const fn of fabric.functions.values()) {
     if (mine.has(fn.id)) for (const bar of fn.bars) ownBars.push({ device: fn.id, index: bar.index, offset: 0, size: bar.size, owner: attacker, name: bar.name, subRegion: false });
     const owner = owners.get(fn.id) ?? 'host';
-    const regions = spec.machine.functions.find((f) => f.id === fn.id)?.barRegions ?? [];
+    const regions = specOf.get(fn.id)?.barRegions ?? [];
     for (const bar of fn.bars) {
       const subs = regions.filter((r) => r.bar === bar.index);
       // The BAR's own part: its first byte outside every sub-region.

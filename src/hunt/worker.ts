@@ -15,3 +15,5 @@ export function huntTask(task: HuntTask): Exploration {
   const input = loadHuntInput(task.input);
   return exploreConfiguration(input.configurations[task.configuration]!, task.options, task.shard);
 }
+
+export default huntTask;

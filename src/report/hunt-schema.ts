@@ -32,7 +32,7 @@ const Finding = z
     repro: z.strictObject({
       name: z.string().describe('scenario name; the file is <name>.yaml'),
       file: z.string().nullable().describe('where --write-repro wrote it; null when not written'),
-      checked: z.boolean().describe('the reproducer, checked as a scenario file is and run, met its expectation and showed the same breach'),
+      checked: z.boolean().describe('its steps, checked as a file\'s steps are, ran on the configuration and showed the same breach'),
       replayed: z.boolean().nullable().describe('its YAML, loaded and run as tlplab run does, showed the same breach; null when not written'),
       steps: z.array(z.record(z.string(), z.unknown())).describe('its attack steps, as the scenario file writes them'),
     }),

@@ -89,8 +89,9 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
   }
 
   const grants = new GrantLedger();
+  const specs = new Map(m.functions.map((f) => [f.id, f]));
   const bars = [...fabric.functions.values()].flatMap((fn) => {
-    const spec = m.functions.find((f) => f.id === fn.id);
+    const spec = specs.get(fn.id);
     return fn.bars.map((bar) => ({
       name: bar.name,
       base: bar.base,
