@@ -39,6 +39,9 @@ export class DeviceNode extends Node {
         else this.core.end(tlp, 'unsupported-request', 'no-bar', this, ROUTE.noBar);
         return;
       }
+      case 'IORd':
+      case 'IOWr':
+        return this.core.end(tlp, 'unsupported-request', 'no-bar', this, ROUTE.noIoBar);
       case 'CfgRd':
       case 'CfgWr': {
         const fn = this.functionByRid(tlp.targetId);

@@ -1,5 +1,6 @@
 /** Runtime PCI functions and their BARs: plain mutable objects the routing reads. */
 import { formatRid, type RequesterId } from '../pcie/bdf.ts';
+import { ACS_ENHANCED, ACS_ENHANCED_CONTROLS } from '../pcie/acs.ts';
 import { ConfigSpace, ExtCapabilityId } from '../pcie/config-space.ts';
 import type { AddressRange } from '../pcie/range.ts';
 import { AcsState } from './acs-rules.ts';
@@ -44,7 +45,7 @@ export class PciFunction {
     this.fn = e.fn;
     this.rid = e.rid;
     this.bars = e.bars.map((b) => ({ fn: this, index: b.index, base: b.base, size: b.size, prefetch: b.prefetch, name: `${this.id}.bar${b.index}` }));
-    this.acs = AcsState.from(e.config.acs);
+    this.acs = acsStateOf(e.config);
     this.portNumber = e.config.portNumber ?? (this.kind === 'root-port' ? (this.device << 3) | this.fn : e.config.kind === 'switch-downstream' ? this.device : this.fn);
     this.buses = e.buses;
     this.windows = { ...e.windows };
@@ -52,8 +53,10 @@ export class PciFunction {
       multifunction,
       bridge: e.buses !== null,
       ...(e.config.ids ? { vendorId: e.config.ids.vendor, deviceId: e.config.ids.device } : {}),
+      ...(e.config.ids?.class === undefined ? {} : { classCode: e.config.ids.class }),
+      ...(e.config.ids?.revision === undefined ? {} : { revision: e.config.ids.revision }),
     });
-    if (this.acs) defineAcsRegisters(this.config, this.acs);
+    if (this.acs?.present) defineAcsRegisters(this.config, this.acs);
   }
 
   /** Names the function as a trace target. */
@@ -86,13 +89,34 @@ export class PciFunction {
 }
 
 /**
- * The ACS extended capability (PCIe 6.0 §7.7.8): capability register at +4,
- * control at +6, egress control vector at +8. Writing control changes what
- * the port enforces from the next TLP on.
+ * The function's runtime ACS: its registers, and what its silicon puts in
+ * force (a fact the scenario resolved from its identity). A silicon whose
+ * real control lives elsewhere (Intel SPT's dword at cap+8) ignores the
+ * control word; a claim the hardware does not honour puts nothing in force.
+ */
+function acsStateOf(config: EnumeratedFunction['config']): AcsState | null {
+  const silicon = config.silicon;
+  if (silicon === undefined) return AcsState.from(config.acs);
+  const acs = config.acs !== undefined && silicon.honoured && silicon.fact.controlElsewhere ? { ...config.acs, ctl: 0 } : config.acs;
+  return AcsState.from(acs, silicon.fact, silicon.honoured ? silicon.forced : 0);
+}
+
+/**
+ * The ACS extended capability (PCIe 6.3 §7.7.11): capability register at +4
+ * (flags 7:0, Egress Control Vector Size 15:8), control at +6, then the
+ * Egress Control Vector, one DWORD per 32 bits. Writing control or the
+ * vector changes what the function enforces from the next TLP on; controls
+ * the capability does not implement read as zero (§7.7.11.3).
  */
 function defineAcsRegisters(config: ConfigSpace, acs: AcsState): void {
-  const base = config.addExtendedCapability(ExtCapabilityId.acs, 12);
-  config.define(base + 4, 2, { read: () => acs.cap | (32 << 8), write: () => undefined }, acs.cap);
-  config.define(base + 6, 2, { write: (value) => void (acs.ctl = value & 0x7f) }, acs.ctl);
-  config.define(base + 8, 4, { write: (value) => void (acs.egressVector = value) }, acs.egressVector);
+  const words = Math.ceil(acs.vectorSize / 32);
+  const base = config.addExtendedCapability(ExtCapabilityId.acs, 8 + 4 * words);
+  const implemented = (acs.cap & 0x7f) | ((acs.cap & ACS_ENHANCED) !== 0 ? ACS_ENHANCED_CONTROLS : 0);
+  config.define(base + 4, 2, { read: () => acs.capabilityRegister, write: () => undefined }, acs.capabilityRegister);
+  config.define(base + 6, 2, { write: (value) => void (acs.ctl = value & implemented) }, acs.ctl);
+  for (let i = 0; i < words; i++) {
+    const bits = Math.min(32, acs.vectorSize - 32 * i);
+    const mask = bits === 32 ? 0xffff_ffff : (1 << bits) - 1;
+    config.define(base + 8 + 4 * i, 4, { write: (value) => void (acs.egress[i] = (value & mask) >>> 0) }, acs.egress[i]!);
+  }
 }

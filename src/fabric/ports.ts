@@ -7,9 +7,18 @@
 import { busOf, requesterId } from '../pcie/bdf.ts';
 import { RangeIndex } from '../pcie/range.ts';
 import type { Tlp } from '../pcie/tlp.ts';
-import { checkSource, p2pCompletionRuling, p2pRequestRuling, sameLinkRuling, type P2pDecision, type Ruling } from './acs-rules.ts';
+import {
+  checkSource,
+  memoryTargetRuling,
+  p2pCompletionRuling,
+  p2pRequestRuling,
+  sameLinkRuling,
+  unclaimedRuling,
+  type P2pDecision,
+  type Ruling,
+} from './acs-rules.ts';
 import type { DeviceNode } from './device.ts';
-import type { PciFunction } from './function.ts';
+import type { Bar, PciFunction } from './function.ts';
 import { Node, type FabricCore } from './node.ts';
 import { ROUTE } from './routing-rules.ts';
 
@@ -19,6 +28,19 @@ export interface PeerBus {
   peerFor(address: number): Node | undefined;
   /** The port or device on this bus that leads to the requester ID. */
   peerForRid(rid: number): Node | undefined;
+  /** The downstream port on this bus whose own Memory BAR holds the address (§6.12.1.1 DSP Memory Target Access). */
+  portBarAt(address: number): PortNode | undefined;
+  /** A BAR of the switch's upstream port holding the address (USP Memory Target Access); none at the root complex. */
+  upstreamBarAt(address: number): Bar | undefined;
+  /** True when the address lies in the upstream port's window but no port below claims it (Unclaimed Request). */
+  unclaimedAt(address: number): boolean;
+}
+
+/** A bus's decoders: windows and BARs by address (for traffic from above), port BARs apart, ports by bus number. */
+export interface BusDecode {
+  readonly decode: RangeIndex<Node>;
+  readonly portBars: RangeIndex<PortNode>;
+  readonly byBus: (Node | undefined)[];
 }
 
 /**
@@ -26,15 +48,18 @@ export interface PeerBus {
  * bus or the root complex): its windows and BARs decode to it by address,
  * its bus range by ID.
  */
-export function attachPortTo(bus: PeerBus & Node, decode: RangeIndex<Node>, byBus: (Node | undefined)[], port: PortNode): void {
+export function attachPortTo(bus: PeerBus & Node, decoders: BusDecode, port: PortNode): void {
   port.up = bus;
   port.peers = bus;
   const { memory, prefetchable } = port.fn.windows;
-  if (memory) decode.add(memory, port);
-  if (prefetchable) decode.add(prefetchable, port);
-  for (const bar of port.fn.bars) decode.add(bar, port);
+  if (memory) decoders.decode.add(memory, port);
+  if (prefetchable) decoders.decode.add(prefetchable, port);
+  for (const bar of port.fn.bars) {
+    decoders.decode.add(bar, port);
+    decoders.portBars.add(bar, port);
+  }
   const buses = port.fn.buses!;
-  for (let b = buses.secondary; b <= buses.subordinate; b++) byBus[b] = port;
+  for (let b = buses.secondary; b <= buses.subordinate; b++) decoders.byBus[b] = port;
 }
 
 /** Delivers config, memory and completions addressed to a bridge function itself. */
@@ -98,10 +123,21 @@ export class PortNode extends Node {
       case 'MemWr': {
         const refusal = checkSource(fn.acs, busOf(tlp.requesterId), fn.buses!, tlp.at);
         if (refusal !== null) return this.core.end(tlp, 'blocked', refusal.reason, this, refusal.rule);
-        if (fn.claims(tlp.address)) return this.sameLink(tlp);
-        const peer = this.peers.peerFor(tlp.address);
-        if (peer === this) return void consumedByBridge(this.core, this, fn, tlp);
-        if (peer !== undefined) return this.toPeer(tlp, peer, p2pRequestRuling(fn.acs, tlp.at, peer.portNumber));
+        const address = tlp.address;
+        const portBar = this.peers.portBarAt(address);
+        if (portBar !== undefined) return this.toPortBar(tlp, portBar, memoryTargetRuling(fn.acs, 'dsp'));
+        if (fn.claims(address)) return this.sameLink(tlp);
+        const uspBar = this.peers.upstreamBarAt(address);
+        if (uspBar !== undefined) return this.toPortBar(tlp, this.up!, memoryTargetRuling(fn.acs, 'usp'));
+        const peer = this.peers.peerFor(address);
+        if (peer !== undefined && peer !== this) return this.toPeer(tlp, peer, p2pRequestRuling(fn.acs, tlp.at, peer.portNumber));
+        if (this.peers.unclaimedAt(address)) return this.unclaimed(tlp);
+        return this.sendUp(tlp);
+      }
+      case 'IORd':
+      case 'IOWr': {
+        const refusal = checkSource(fn.acs, busOf(tlp.requesterId), fn.buses!, tlp.at, true);
+        if (refusal !== null) return this.core.end(tlp, 'blocked', refusal.reason, this, refusal.rule);
         return this.sendUp(tlp);
       }
       case 'Cpl':
@@ -127,13 +163,35 @@ export class PortNode extends Node {
   private toPeer(tlp: Tlp, peer: Node, ruling: Ruling<P2pDecision>): void {
     if (ruling.decision === 'direct') return this.core.send(tlp, this, peer, 'p2p-direct', ruling.rule);
     if (ruling.decision === 'block') return this.core.end(tlp, 'blocked', 'acs.egress-control', this, ruling.rule);
+    this.redirect(tlp, ruling.rule);
+  }
+
+  /** A request to a port's own BAR: this port's, a peer's, or the switch upstream port's (Memory Target Access). */
+  private toPortBar(tlp: Tlp, port: Node, ruling: Ruling<P2pDecision>): void {
+    if (ruling.decision === 'block') return this.core.end(tlp, 'blocked', 'acs.memory-target', this, ruling.rule);
+    if (ruling.decision === 'redirect') return this.redirect(tlp, ruling.rule);
+    if (port === this) {
+      this.core.note(tlp, this, 'p2p-direct', ruling.rule);
+      return void consumedByBridge(this.core, this, this.fn, tlp);
+    }
+    this.core.send(tlp, this, port, 'p2p-direct', ruling.rule);
+  }
+
+  /** In the switch's upstream window, claimed by no downstream port: UR unless Unclaimed Request Redirect. */
+  private unclaimed(tlp: Tlp): void {
+    const ruling = unclaimedRuling(this.fn.acs);
+    if (ruling.decision === 'redirect') return this.redirect(tlp, ruling.rule);
+    this.core.end(tlp, 'unsupported-request', 'no-target', this, ruling.rule);
+  }
+
+  private redirect(tlp: Tlp, rule: string): void {
     tlp.redirected = true;
-    this.core.send(tlp, this, this.up!, 'redirect-up', ruling.rule);
+    this.core.send(tlp, this, this.up!, 'redirect-up', rule);
   }
 
   /** Normal routing would send the TLP back down the link it came from (ACS UF decides). */
   private sameLink(tlp: Tlp): void {
-    const ruling = sameLinkRuling(this.fn.acs, tlp.redirected);
+    const ruling = sameLinkRuling(this.fn.acs);
     if (ruling.decision === 'upstream') this.core.send(tlp, this, this.up!, 'upstream-forward', ruling.rule);
     else this.core.send(tlp, this, this.down!, 'reflect-down', ruling.rule);
   }
@@ -146,8 +204,7 @@ export class PortNode extends Node {
 /** A switch upstream port and the internal bus its downstream ports sit on. */
 export class SwitchUpstreamNode extends Node implements PeerBus {
   readonly ports: PortNode[] = [];
-  private readonly decode = new RangeIndex<Node>();
-  private readonly byBus: (PortNode | undefined)[] = new Array(256);
+  private readonly decoders: BusDecode = { decode: new RangeIndex<Node>(), portBars: new RangeIndex<PortNode>(), byBus: new Array(256) };
 
   constructor(
     readonly fn: PciFunction,
@@ -160,23 +217,37 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
   /** Attaches a downstream port: its windows, BARs and buses now decode to it. */
   attach(port: PortNode): void {
     this.ports.push(port);
-    attachPortTo(this, this.decode, this.byBus, port);
+    attachPortTo(this, this.decoders, port);
   }
 
   peerFor(address: number): Node | undefined {
-    return this.decode.find(address);
+    return this.decoders.decode.find(address);
   }
 
   peerForRid(rid: number): Node | undefined {
     for (const port of this.ports) if (port.fn.rid === rid) return port;
-    return this.byBus[busOf(rid)];
+    return this.decoders.byBus[busOf(rid)];
+  }
+
+  portBarAt(address: number): PortNode | undefined {
+    return this.decoders.portBars.find(address);
+  }
+
+  upstreamBarAt(address: number): Bar | undefined {
+    return this.fn.bars.length === 0 ? undefined : this.fn.barAt(address);
+  }
+
+  unclaimedAt(address: number): boolean {
+    return this.fn.claims(address);
   }
 
   receive(tlp: Tlp, from: Node | null): void {
     if (from === this.up) return this.fromAbove(tlp);
     // From a downstream port: it already decided the TLP is not for a peer.
-    if ((tlp.type === 'MemRd' || tlp.type === 'MemWr') && !tlp.redirected && this.fn.claims(tlp.address)) {
-      return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.hole);
+    if ((tlp.type === 'MemRd' || tlp.type === 'MemWr') && !tlp.redirected) {
+      const bar = this.upstreamBarAt(tlp.address);
+      if (bar !== undefined) return this.core.deliverToBar(tlp, bar, this, ROUTE.bar);
+      if (this.fn.claims(tlp.address)) return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.hole);
     }
     this.core.send(tlp, this, this.up!, 'up', tlp.redirected ? ROUTE.redirectedUp : ROUTE.up);
   }
@@ -184,7 +255,7 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
   private fromAbove(tlp: Tlp): void {
     if (consumedByBridge(this.core, this, this.fn, tlp)) return;
     const byAddress = tlp.type === 'MemRd' || tlp.type === 'MemWr';
-    const port = byAddress ? this.decode.find(tlp.address) : this.peerForRid(tlp.targetId);
+    const port = byAddress ? this.decoders.decode.find(tlp.address) : this.peerForRid(tlp.targetId);
     if (port === undefined) {
       return this.core.end(tlp, 'unsupported-request', byAddress ? 'no-target' : 'no-function', this, byAddress ? ROUTE.hole : ROUTE.noId);
     }

@@ -12,7 +12,8 @@ import type { Outcome, Tlp } from '../pcie/tlp.ts';
 import type { HopDecision } from './events.ts';
 import type { DeviceNode } from './device.ts';
 import { Node, type EndTarget, type FabricCore } from './node.ts';
-import { attachPortTo, type PeerBus, type PortNode } from './ports.ts';
+import type { Bar } from './function.ts';
+import { attachPortTo, type BusDecode, type PeerBus, type PortNode } from './ports.ts';
 import { ROUTE } from './routing-rules.ts';
 
 export interface MemoryRegion extends EndTarget, AddressRange {
@@ -48,8 +49,7 @@ export class RootComplex extends Node implements PeerBus {
   readonly memory = new RangeIndex<MemoryRegion>();
   readonly platform = new RangeIndex<AddressTarget>();
   hostBridge: HostBridge = DIRECT_DECODE;
-  private readonly decodeDown = new RangeIndex<Node>();
-  private readonly byBus: (Node | undefined)[] = new Array(256);
+  private readonly decoders: BusDecode = { decode: new RangeIndex<Node>(), portBars: new RangeIndex<PortNode>(), byBus: new Array(256) };
   private readonly byRootRid = new Map<number, Node>();
 
   constructor(
@@ -61,24 +61,38 @@ export class RootComplex extends Node implements PeerBus {
   }
 
   attachPort(port: PortNode): void {
-    attachPortTo(this, this.decodeDown, this.byBus, port);
+    attachPortTo(this, this.decoders, port);
     this.byRootRid.set(port.fn.rid, port);
   }
 
   attachDevice(device: DeviceNode): void {
     device.up = this;
     for (const fn of device.functions) {
-      for (const bar of fn.bars) this.decodeDown.add(bar, device);
+      for (const bar of fn.bars) this.decoders.decode.add(bar, device);
       this.byRootRid.set(fn.rid, device);
     }
   }
 
   peerFor(address: number): Node | undefined {
-    return this.decodeDown.find(address);
+    return this.decoders.decode.find(address);
   }
 
   peerForRid(rid: number): Node | undefined {
-    return busOf(rid) === this.rootBus ? this.byRootRid.get(rid) : this.byBus[busOf(rid)];
+    return busOf(rid) === this.rootBus ? this.byRootRid.get(rid) : this.decoders.byBus[busOf(rid)];
+  }
+
+  /** Every root port's BARs are applicable to DSP Memory Target Access here (§6.12.1.1: the set is implementation specific). */
+  portBarAt(address: number): PortNode | undefined {
+    return this.decoders.portBars.find(address);
+  }
+
+  /** USP Memory Target Access and Unclaimed Request Redirect are not applicable to root ports (§6.12.1.1). */
+  upstreamBarAt(): Bar | undefined {
+    return undefined;
+  }
+
+  unclaimedAt(): boolean {
+    return false;
   }
 
   receive(tlp: Tlp, from: Node | null): void {
@@ -87,6 +101,9 @@ export class RootComplex extends Node implements PeerBus {
       case 'MemRd':
       case 'MemWr':
         return this.hostBridge.upstreamRequest(tlp, this);
+      case 'IORd':
+      case 'IOWr':
+        return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.noIoSpace);
       case 'CfgRd':
       case 'CfgWr':
         return this.core.end(tlp, 'unsupported-request', 'config-from-below', this, ROUTE.configFromBelow);
@@ -116,7 +133,7 @@ export class RootComplex extends Node implements PeerBus {
       this.core.note(tlp, this, 'decode', why, target.name);
       return target.accept(tlp, address, this);
     }
-    const node = this.decodeDown.find(address);
+    const node = this.decoders.decode.find(address);
     if (node !== undefined) {
       this.core.note(tlp, this, 'decode', why, node.name);
       return this.core.send(tlp, this, node, 'down', ROUTE.rootP2p);
@@ -152,7 +169,7 @@ export class RootComplex extends Node implements PeerBus {
     if (tlp.type === 'MemRd' || tlp.type === 'MemWr') {
       const region = this.memory.find(tlp.address);
       if (region !== undefined) return this.core.deliverToMemory(tlp, region, this);
-      const node = this.decodeDown.find(tlp.address);
+      const node = this.decoders.decode.find(tlp.address);
       if (node !== undefined) return this.core.send(tlp, this, node, 'down', ROUTE.down);
       return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.rootNoTarget);
     }

@@ -6,6 +6,7 @@
  */
 import type { AcsCapability } from '../pcie/acs.ts';
 import type { AddressRange } from '../pcie/range.ts';
+import type { SiliconBehaviour } from './silicon.ts';
 
 export type FunctionKind =
   | 'root-port'
@@ -70,8 +71,13 @@ export interface FunctionConfig {
   readonly buses?: BusRange;
   /** Bridges: pinned memory windows (importing a real machine). */
   readonly windows?: { readonly memory?: AddressRange | null; readonly prefetchable?: AddressRange | null };
-  /** PCI vendor/device IDs (and class code), for device-specific quirks. */
-  readonly ids?: { readonly vendor: number; readonly device: number; readonly class?: number };
+  /** PCI vendor/device IDs, class code (24 bits: base, sub, prog-if) and revision: the device's identity. */
+  readonly ids?: { readonly vendor: number; readonly device: number; readonly class?: number; readonly revision?: number };
+  /**
+   * What the silicon of this identity does beyond its ACS registers (silicon.ts),
+   * resolved by the scenario layer from `ids` through Linux's quirk table.
+   */
+  readonly silicon?: SiliconBehaviour;
   /** ns for the link (or internal bus) to the parent; default: the fabric's hop latency. */
   readonly latency?: number;
   /** Egress-vector port number (switch DPs: Link Capabilities Port Number); default: device number. */

@@ -18,10 +18,29 @@ const Name = z.string().min(1);
 export const ACS_FLAG_NAMES = ['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT'] as const;
 const AcsFlag = z.enum(ACS_FLAG_NAMES);
 
-/** List form: the capability with every applicable control implemented, these enabled. */
+/** ACS Enhanced (PCIe 6.3 §6.12.4): present = the capability bit is set; each control defaults to off / direct. */
+const MemoryTarget = z.enum(['direct', 'block', 'redirect']).describe('Memory Target Access Control: 00b direct, 01b block, 10b redirect');
+const AcsEnhanced = z.strictObject({
+  'io-request-blocking': Toggle.optional(),
+  'dsp-memory-target': MemoryTarget.optional(),
+  'usp-memory-target': MemoryTarget.optional(),
+  'unclaimed-request-redirect': Toggle.optional(),
+});
+
+/**
+ * List form: the capability with every applicable control implemented, these enabled.
+ * Object form: cap and ctl apart, the Egress Control Vector (a bit mask, or the list of
+ * Port/Function Numbers whose bit is set) and its size in bits (1..256), and ACS Enhanced.
+ */
 const Acs = z.union([
   z.array(AcsFlag),
-  z.strictObject({ cap: z.array(AcsFlag), ctl: z.array(AcsFlag), 'egress-vector': Quantity.optional() }),
+  z.strictObject({
+    cap: z.array(AcsFlag),
+    ctl: z.array(AcsFlag),
+    'egress-vector': z.union([Quantity, z.array(z.number().int())]).optional(),
+    'egress-vector-size': z.number().int().optional(),
+    enhanced: AcsEnhanced.optional(),
+  }),
   z.literal('none'),
 ]);
 

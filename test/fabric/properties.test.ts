@@ -19,7 +19,7 @@ import { fabricConfig } from './build.ts';
 function randomTopology(rng: Rng): FunctionConfig[] {
   const functions: FunctionConfig[] = [];
   let n = 0;
-  const randomAcs = () => (rng.next() < 0.2 ? {} : { acs: { cap: acsMask(ACS_FLAGS), ctl: rng.int(128), egressVector: rng.int(16) } });
+  const randomAcs = () => (rng.next() < 0.2 ? {} : { acs: { cap: acsMask(ACS_FLAGS), ctl: rng.int(128), egressVector: BigInt(rng.int(16)) } });
   const bars = () => Array.from({ length: 1 + rng.int(2) }, () => ({ size: 0x1000 << rng.int(6) }));
   const below = (parent: string, depth: number): void => {
     const choice = rng.int(depth > 2 ? 2 : 4);

@@ -79,7 +79,7 @@ export function fabricFromLspci(dump: LspciDump, domain = 0): FabricImport {
       bdf: { bus: fn.bdf.bus, device: fn.bdf.device, fn: fn.bdf.fn },
       ...(fn.multifunction ? { package: `${fn.bdf.bus}:${fn.bdf.device}` } : {}),
       ...(bars.length > 0 ? { bars } : {}),
-      ...(fn.acs.kind === 'present' ? { acs: { cap: fn.acs.cap, ctl: fn.acs.ctl, egressVector: 0 } } : {}),
+      ...(fn.acs.kind === 'present' ? { acs: { cap: fn.acs.cap, ctl: fn.acs.ctl } } : {}),
       ...(fn.buses ? { buses: fn.buses } : {}),
       ...(windows.memory !== undefined || windows.prefetchable !== undefined
         ? { windows: { ...(windows.memory !== undefined ? { memory: windows.memory } : {}), ...(windows.prefetchable !== undefined ? { prefetchable: windows.prefetchable } : {}) } }
