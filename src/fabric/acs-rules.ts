@@ -162,6 +162,16 @@ const P2P = {
   unclaimedUr: { decision: 'block', rule: RULES.unclaimedUr },
 } as const;
 
+/**
+ * A function with neither an ACS capability nor silicon in force: no ACS.
+ * When a silicon fact was claimed but not honoured, the rule says so.
+ */
+function noAcs<R extends Ruling<string>>(acs: AcsState | null, ruling: R): R | null {
+  if (acs === null) return ruling;
+  if (acs.present || acs.forced !== 0) return null;
+  return acs.silicon === null ? ruling : acs.silicon.denied(ruling);
+}
+
 /** A ruling decided by a silicon fact rather than the registers names the fact (precomputed per function). */
 function siliconRuling<R extends Ruling<string>>(acs: AcsState, flag: number, ruling: R): R {
   if (acs.silicon === null || (acs.forced & flag) !== flag || (acs.present && (acs.cap & flag) !== 0 && (acs.ctl & flag) === flag)) return ruling;
@@ -175,7 +185,8 @@ function siliconRuling<R extends Ruling<string>>(acs: AcsState, flag: number, ru
  * bit of the target's Port or Function Number.
  */
 export function p2pRequestRuling(acs: AcsState | null, at: AddressType, targetPort: number): Ruling<P2pDecision> {
-  if (acs === null) return P2P.noAcs;
+  const none = noAcs(acs, P2P.noAcs);
+  if (none !== null || acs === null) return none ?? P2P.noAcs;
   if (at === 'translated' && acs.on(Acs.DT)) return P2P.dt;
   const redirect = acs.on(Acs.RR);
   if (!acs.on(Acs.EC)) return redirect ? siliconRuling(acs, Acs.RR, P2P.rr) : P2P.direct;
@@ -185,7 +196,8 @@ export function p2pRequestRuling(acs: AcsState | null, at: AddressType, targetPo
 
 /** A peer-to-peer completion: CR sends it upstream, else it goes to the peer (§6.12.3: CR alone decides). */
 export function p2pCompletionRuling(acs: AcsState | null): Ruling<'direct' | 'redirect'> {
-  if (acs === null) return P2P.noAcs;
+  const none = noAcs(acs, P2P.noAcs);
+  if (none !== null || acs === null) return none ?? P2P.noAcs;
   return acs.on(Acs.CR) ? siliconRuling(acs, Acs.CR, P2P.cr) : P2P.direct;
 }
 
@@ -196,7 +208,8 @@ export function p2pCompletionRuling(acs: AcsState | null): Ruling<'direct' | 're
  * redirected it); without, the spec leaves it undefined.
  */
 export function sameLinkRuling(acs: AcsState | null): Ruling<'upstream' | 'reflect'> {
-  return acs !== null && acs.on(Acs.UF) ? siliconRuling(acs, Acs.UF, P2P.uf) : P2P.reflect;
+  if (acs !== null && acs.on(Acs.UF)) return siliconRuling(acs, Acs.UF, P2P.uf);
+  return noAcs(acs, P2P.reflect) ?? P2P.reflect;
 }
 
 /**
@@ -206,7 +219,8 @@ export function sameLinkRuling(acs: AcsState | null): Ruling<'upstream' | 'refle
  * (§6.12.1.1 ACS DSP/USP Memory Target Access).
  */
 export function memoryTargetRuling(acs: AcsState | null, which: 'dsp' | 'usp'): Ruling<P2pDecision> {
-  if (acs === null) return P2P.noAcs;
+  const none = noAcs(acs, P2P.noAcs);
+  if (none !== null || acs === null) return none ?? P2P.noAcs;
   if (!acs.enhanced) return acs.on(Acs.RR) ? siliconRuling(acs, Acs.RR, P2P.mtRr) : P2P.mtNoRr;
   switch (memoryTargetField(acs.ctl, which)) {
     case 'direct':

@@ -51,6 +51,7 @@ export class SiliconFact implements SiliconFactSpec {
   readonly controlElsewhere: boolean;
   readonly source: string;
   private readonly rulings = new Map<object, object>();
+  private readonly deniedRulings = new Map<object, object>();
 
   constructor(spec: SiliconFactSpec) {
     this.id = spec.id;
@@ -69,6 +70,16 @@ export class SiliconFact implements SiliconFactSpec {
     if (own === undefined) {
       own = { ...ruling, rule: `${ruling.rule} — in force by silicon fact ${this.id} (${this.title}; Linux ${this.quirk})` };
       this.rulings.set(ruling, own);
+    }
+    return own;
+  }
+
+  /** The same ruling, saying that Linux's claim does not hold on this hardware (`hardware.honours-quirk: false`). */
+  denied<R extends { readonly decision: string; readonly rule: string }>(ruling: R): R {
+    let own = this.deniedRulings.get(ruling) as R | undefined;
+    if (own === undefined) {
+      own = { ...ruling, rule: `${ruling.rule} — Linux's ${this.quirk} says this silicon isolates (fact ${this.id}: ${this.title}), but this hardware does not (hardware.honours-quirk: false)` };
+      this.deniedRulings.set(ruling, own);
     }
     return own;
   }

@@ -3,13 +3,14 @@
  * rule that decided each hop — and `send`: a single what-if TLP on a
  * variant's machine.
  */
+import { ACS_FLAGS, Acs } from '../pcie/acs.ts';
 import { formatRid, parseBdf, requesterId } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import type { InterruptDelivery } from '../interrupts/delivery.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
-import type { StepSpec } from './model.ts';
+import type { ScenarioSpec, StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
 import { runVariant } from './runner.ts';
 import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
@@ -27,6 +28,29 @@ export interface Explanation {
   readonly gates: readonly GateResult[];
   readonly steps: readonly StepExplanation[];
   readonly bdfs: ReadonlyMap<string, string>;
+  /** What each device's identity says about its silicon (Linux's quirk and the fact it relies on). */
+  readonly hardware: readonly HardwareFact[];
+}
+
+export interface HardwareFact {
+  readonly device: string;
+  readonly fact: string;
+  readonly quirk: string;
+  readonly title: string;
+  readonly honoured: boolean;
+  /** The controls the silicon puts in force here, e.g. "SV RR CR UF"; empty when none. */
+  readonly inForce: string;
+  readonly source: string;
+}
+
+/** The silicon facts the variant's devices carry, as `explain` prints them. */
+export function hardwareFacts(spec: ScenarioSpec): HardwareFact[] {
+  return spec.machine.fabric.functions.flatMap((f) => {
+    if (f.silicon === undefined) return [];
+    const { fact, honoured, forced } = f.silicon;
+    const inForce = honoured ? ACS_FLAGS.filter((flag) => (forced & Acs[flag]) !== 0).join(' ') : '';
+    return [{ device: f.id, fact: fact.id, quirk: fact.quirk, title: fact.title, honoured, inForce, source: fact.source }];
+  });
 }
 
 export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant, seed: number): Explanation {
@@ -44,7 +68,7 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id)),
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
-  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs };
+  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs, hardware: hardwareFacts(variant.spec) };
 }
 
 export interface WhatIf {

@@ -3,23 +3,19 @@
  * and the topology itself (enumeration errors are mapped back to the device
  * entry and field they concern).
  */
-import { ACS_ENHANCED, AcsCtl, MAX_EGRESS_VECTOR_BITS, acsMask, Acs, memoryTargetBits, type AcsCapability } from '../pcie/acs.ts';
 import { requesterId, tryParseBdf } from '../pcie/bdf.ts';
 import { formatRange, rangesOverlap } from '../pcie/range.ts';
 import { enumerate, type Enumeration } from '../fabric/enumerate.ts';
-import { DEFAULT_FABRIC, TopologyError, isDownstreamPortKind, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
+import { DEFAULT_FABRIC, TopologyError, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
 import type { Checker } from './checker.ts';
+import { acsOf } from './normalize-acs.ts';
 import { HOST, type FunctionSpec, type IommuSpec, type IrteSpec, type MachineSpec, type MemorySpec } from './model.ts';
-import type { AcsEntry, BarEntry, DeviceEntry, FunctionEntry, IrteEntry, ScenarioFile } from './schema.ts';
+import type { BarEntry, DeviceEntry, FunctionEntry, IrteEntry, ScenarioFile } from './schema.ts';
 import type { Path } from './source.ts';
+import { kernelModelOf, wireSilicon } from './silicon-wiring.ts';
 import { parseQuantity, toggle } from './units.ts';
 
 type MachineEntry = ScenarioFile['machine'];
-
-/** Controls a port implements when its ACS is written as a plain list (PCIe 6.0 §6.12.1.1). */
-const PORT_CONTROLS = acsMask(['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT']);
-/** Controls applicable to functions of multifunction devices (§6.12.1.2). */
-const FUNCTION_CONTROLS = acsMask(['RR', 'CR', 'EC', 'DT']);
 
 export interface MachineResult {
   readonly machine: MachineSpec;
@@ -37,6 +33,10 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const devicePaths = new Map<string, Path>();
   const principals = new Set<string>([HOST]);
   const multifunction = new Map<string, string[]>();
+  const honours = new Map<string, { honoured: boolean; path: Path }>();
+  const noteHardware = (id: string, hardware: DeviceEntry['hardware'], path: Path) => {
+    if (hardware?.['honours-quirk'] !== undefined) honours.set(id, { honoured: toggle(hardware['honours-quirk'], true), path: [...path, 'hardware', 'honours-quirk'] });
+  };
 
   entry.devices.forEach((device, i) => {
     const path: Path = [...base, 'devices', i];
@@ -44,7 +44,7 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
     devicePaths.set(device.id, path);
     const pinned = device.bdf === undefined ? undefined : bdfOf(device.bdf, [...path, 'bdf'], check);
     if (device.functions !== undefined) {
-      for (const key of ['bars', 'msi', 'msix', 'acs', 'ats', 'driver', 'ids'] as const) {
+      for (const key of ['bars', 'msi', 'msix', 'acs', 'ats', 'driver', 'ids', 'class', 'revision'] as const) {
         if (device[key] !== undefined) check.error([...path, key], `'${key}' belongs on each function of multifunction device '${device.id}', not on the device`, 'misplaced-key', true);
       }
       if (!['endpoint', 'rciep', 'pci-device'].includes(device.type)) {
@@ -58,17 +58,19 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
         const bdf = pinned === undefined ? undefined : { bus: pinned.bus, device: pinned.device, fn: fn.fn ?? j };
         functions.push(functionConfig(device, fn, fnPath, check, { package: device.id, bdf }));
         specs.push(functionSpec(fn, device.id, fn.owner ?? device.owner, fnPath, check, principals));
+        noteHardware(fn.id, fn.hardware ?? device.hardware, fn.hardware ? fnPath : path);
       });
     } else {
       functionPaths.set(device.id, path);
       functions.push(functionConfig(device, device, path, check, { bdf: pinned }));
       specs.push(functionSpec(device, device.id, device.owner, path, check, principals));
+      noteHardware(device.id, device.hardware, path);
     }
   });
 
   checkParents(entry.devices, devicePaths, multifunction, check);
   const memory = normalizeMemory(entry, check, principals);
-  const fabric = {
+  const fabric: MachineSpec['fabric'] & { functions: readonly FunctionConfig[] } = {
     ...DEFAULT_FABRIC,
     hopLatency: entry['hop-latency'] === undefined ? DEFAULT_FABRIC.hopLatency : check.duration(entry['hop-latency'], [...base, 'hop-latency'], 'hop latency'),
     functions,
@@ -78,6 +80,7 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const arm = entry['msi-controller'] === 'gicv2m' || entry['msi-controller'] === 'gicv3-its';
   const iommu = normalizeIommu(entry, arm, check);
   const kernel = normalizeKernel(entry, check);
+  if (enumeration !== null) fabric.functions = wireSilicon(enumeration, functions, honours, kernelModelOf(kernel), check);
   const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], iommu.irTableSize, check, principals));
   const doorbell = entry['msi-doorbell'];
   if (doorbell !== undefined && !arm) check.error([...base, 'msi-doorbell'], `'msi-doorbell' places an ARM MSI doorbell; this machine's msi-controller is x86`, 'misplaced-key', true);
@@ -119,7 +122,7 @@ function functionConfig(
 ): FunctionConfig {
   const kind = device.type as FunctionKind;
   const acs = fn.acs === undefined ? undefined : acsOf(fn.acs, kind, [...path, 'acs'], check);
-  const ids = fn.ids === undefined ? undefined : idsOf(fn.ids, [...path, 'ids'], check);
+  const ids = fn.ids === undefined ? undefined : idsOf(fn, path, check);
   return {
     id: fn.id,
     kind,
@@ -134,87 +137,21 @@ function functionConfig(
   };
 }
 
-function acsOf(entry: AcsEntry, kind: FunctionKind, path: Path, check: Checker): AcsCapability | undefined {
-  if (entry === 'none') return undefined;
-  if (kind === 'pcie-pci-bridge' || kind === 'pci-device') {
-    check.error(path, `a ${kind} has no ACS (PCIe 6.3 §6.12.1: ACS is never applicable to PCIe-to-PCI bridges or conventional PCI)`, 'acs-not-applicable');
-    return undefined;
-  }
-  const port = isDownstreamPortKind(kind);
-  const applicable = port ? PORT_CONTROLS : FUNCTION_CONTROLS;
-  if (Array.isArray(entry)) {
-    const ctl = acsMask(entry);
-    if ((ctl & ~applicable) !== 0) {
-      check.error(path, `SV, TB and UF apply to root and downstream ports only (PCIe 6.3 §6.12.1.2); a ${kind} function can have RR, CR, EC, DT`, 'acs-not-applicable');
-    }
-    return { cap: applicable, ctl: ctl & applicable };
-  }
-  const cap = acsMask(entry.cap);
-  const ctl = acsMask(entry.ctl);
-  const missing = entry.ctl.filter((flag) => (cap & Acs[flag]) === 0);
-  if (missing.length > 0) {
-    check.error([...path, 'ctl'], `ctl enables ${missing.join(', ')}, which cap does not implement (unimplemented controls are hard-wired to 0, PCIe 6.3 §7.7.11.3)`, 'acs-ctl-not-in-cap');
-  }
-  const size = entry['egress-vector-size'] ?? 32;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_EGRESS_VECTOR_BITS) {
-    check.error([...path, 'egress-vector-size'], `the Egress Control Vector has 1 to 256 bits (PCIe 6.3 §7.7.11.2), not ${size}`, 'bad-egress-vector');
-  }
-  const vector = egressVectorOf(entry['egress-vector'], size, [...path, 'egress-vector'], check);
-  if (vector !== 0n && (cap & Acs.EC) === 0) {
-    check.error([...path, 'egress-vector'], `an Egress Control Vector needs P2P Egress Control (EC) in cap; without it the vector is not implemented (PCIe 6.3 §7.7.11.4)`, 'bad-egress-vector');
-  }
-  const enhanced = entry.enhanced === undefined ? 0 : enhancedControls(entry.enhanced, kind, port, [...path, 'enhanced'], check);
-  return {
-    cap: cap | (entry.enhanced === undefined ? 0 : ACS_ENHANCED),
-    ctl: ctl | enhanced,
-    ...(vector === 0n ? {} : { egressVector: vector }),
-    ...(entry['egress-vector-size'] === undefined ? {} : { egressVectorSize: size }),
-  };
-}
-
-/** A bit mask (number, or a hex string of up to 256 bits) or the list of Port/Function Numbers whose bit is set. */
-function egressVectorOf(value: unknown, size: number, path: Path, check: Checker): bigint {
-  if (value === undefined) return 0n;
-  let vector = 0n;
-  if (Array.isArray(value)) {
-    value.forEach((port: number, i) => {
-      if (port < 0 || port >= size) check.error([...path, i], `Port/Function Number ${port} has no bit in a ${size}-bit Egress Control Vector`, 'bad-egress-vector');
-      else vector |= 1n << BigInt(port);
-    });
-    return vector;
-  }
-  if (typeof value === 'string' && /^0x[0-9a-f_]+$/i.test(value.trim())) vector = BigInt(value.trim().replace(/_/g, ''));
-  else vector = BigInt(check.quantity(value, path, 'egress vector'));
-  if (vector >> BigInt(size) !== 0n) check.error(path, `the egress vector sets bits at or above its size of ${size} bits`, 'bad-egress-vector');
-  return vector;
-}
-
-/** ACS Enhanced controls (PCIe 6.3 §6.12.1.1, §7.7.11.3): downstream ports only; USP and unclaimed-request controls switch DSPs only. */
-function enhancedControls(entry: NonNullable<Exclude<AcsEntry, unknown[] | 'none'>['enhanced']>, kind: FunctionKind, port: boolean, path: Path, check: Checker): number {
-  if (!port) {
-    check.error(path, `ACS Enhanced applies to root ports and switch downstream ports (PCIe 6.3 §6.12.1.1), not to a ${kind}`, 'acs-not-applicable');
-    return 0;
-  }
-  if (kind === 'root-port') {
-    for (const key of ['usp-memory-target', 'unclaimed-request-redirect'] as const) {
-      if (entry[key] !== undefined) check.error([...path, key], `${key} is not applicable to root ports (PCIe 6.3 §6.12.1.1); it belongs to switch downstream ports`, 'acs-not-applicable');
-    }
-  }
-  return (
-    (toggle(entry['io-request-blocking'], false) ? AcsCtl.IORB : 0) |
-    memoryTargetBits(entry['dsp-memory-target'] ?? 'direct', 'dsp') |
-    memoryTargetBits(entry['usp-memory-target'] ?? 'direct', 'usp') |
-    (toggle(entry['unclaimed-request-redirect'], false) ? AcsCtl.UNCLAIMED_RR : 0)
-  );
-}
-
-function idsOf(text: string, path: Path, check: Checker): { vendor: number; device: number } | undefined {
-  const match = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text);
+function idsOf(fn: DeviceEntry | FunctionEntry, path: Path, check: Checker): FunctionConfig['ids'] {
+  const match = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(fn.ids!);
   if (!match) {
-    check.error(path, `ids '${text}' must be "vendor:device" in hex, e.g. "8086:a110"`, 'bad-ids');
+    check.error([...path, 'ids'], `ids '${fn.ids}' must be "vendor:device" in hex, e.g. "8086:a110"`, 'bad-ids');
     return undefined;
   }
-  return { vendor: parseInt(match[1]!, 16), device: parseInt(match[2]!, 16) };
+  const classCode = fn.class === undefined ? undefined : check.quantity(fn.class, [...path, 'class'], 'class code');
+  if (classCode !== undefined && classCode > 0xffffff) check.error([...path, 'class'], `a class code is 24 bits (base class, subclass, programming interface), not 0x${classCode.toString(16)}`, 'bad-ids');
+  if (fn.revision !== undefined && (fn.revision < 0 || fn.revision > 0xff)) check.error([...path, 'revision'], `a revision ID is one byte, not ${fn.revision}`, 'bad-ids');
+  return {
+    vendor: parseInt(match[1]!, 16),
+    device: parseInt(match[2]!, 16),
+    ...(classCode === undefined ? {} : { class: classCode }),
+    ...(fn.revision === undefined ? {} : { revision: fn.revision }),
+  };
 }
 
 function barOf(entry: BarEntry, path: Path, check: Checker): BarConfig {

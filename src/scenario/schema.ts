@@ -95,8 +95,16 @@ const functionKeys = {
   msix: Msix.optional(),
   acs: Acs.optional(),
   ats: z.boolean().optional(),
-  /** "vendor:device" in hex, e.g. "8086:a110" (device-specific ACS quirks). */
+  /** "vendor:device" in hex, e.g. "8086:a110": the identity that selects Linux's ACS quirk and the silicon's behaviour. */
   ids: z.string().optional(),
+  /** Class code (base class, subclass, programming interface), e.g. 0x060400; revision ID. */
+  class: Quantity.optional(),
+  revision: z.number().int().optional(),
+  /**
+   * What the hardware really does. `honours-quirk: false` — the silicon does not isolate the way the
+   * vendor told Linux (the quirk its ids select): the kernel still believes it, the fabric does not.
+   */
+  hardware: z.strictObject({ 'honours-quirk': Toggle.optional() }).optional(),
 };
 
 const PciFunction = z.strictObject({ ...functionKeys, fn: z.number().int().optional() });
