@@ -6,7 +6,7 @@ import type { AddressRange } from '../pcie/range.ts';
 import { AcsState } from './acs-rules.ts';
 import type { EnumeratedFunction } from './enumerate.ts';
 import type { Node } from './node.ts';
-import type { BusRange, FunctionKind } from './topology.ts';
+import type { BusRange, FunctionKind, SriovConfig } from './topology.ts';
 
 export interface Bar {
   readonly fn: PciFunction;
@@ -30,6 +30,8 @@ export class PciFunction {
   readonly acs: AcsState | null;
   /** Index of this port or function in a peer's ACS egress control vector. */
   readonly portNumber: number;
+  /** A Virtual Function's Physical Function (id); null otherwise. */
+  readonly physfn: string | null;
   readonly buses: BusRange | null;
   readonly windows: { readonly memory: AddressRange | null; readonly prefetchable: AddressRange | null };
   readonly config: ConfigSpace;
@@ -46,7 +48,11 @@ export class PciFunction {
     this.rid = e.rid;
     this.bars = e.bars.map((b) => ({ fn: this, index: b.index, base: b.base, size: b.size, prefetch: b.prefetch, name: `${this.id}.bar${b.index}` }));
     this.acs = acsStateOf(e.config);
-    this.portNumber = e.config.portNumber ?? (this.kind === 'root-port' ? (this.device << 3) | this.fn : e.config.kind === 'switch-downstream' ? this.device : this.fn);
+    // Egress-vector index: a root port's devfn, a downstream port's device number, a function's number
+    // (8 bits in an ARI device, PCIe 6.3 §6.13, as an SR-IOV device with ARI Capable Hierarchy is).
+    const ari = (e.physfn ?? e).config.sriov?.ari === true;
+    this.portNumber = e.config.portNumber ?? (this.kind === 'root-port' || ari ? (this.device << 3) | this.fn : e.config.kind === 'switch-downstream' ? this.device : this.fn);
+    this.physfn = e.physfn?.config.id ?? null;
     this.buses = e.buses;
     this.windows = { ...e.windows };
     this.config = new ConfigSpace({
@@ -57,6 +63,7 @@ export class PciFunction {
       ...(e.config.ids?.revision === undefined ? {} : { revision: e.config.ids.revision }),
     });
     if (this.acs?.present) defineAcsRegisters(this.config, this.acs);
+    if (e.config.sriov !== undefined) defineSriovCapability(this.config, e.config.sriov, e.config.ids?.device);
   }
 
   /** Names the function as a trace target. */
@@ -86,6 +93,22 @@ export class PciFunction {
     for (const bar of this.bars) if (address >= bar.base && address < bar.base + bar.size) return bar;
     return undefined;
   }
+}
+
+/**
+ * The SR-IOV Extended Capability as Linux left it after enabling the VFs
+ * (SR-IOV 1.1 §3.3; offsets as Linux pci_regs.h PCI_SRIOV_*): VF Enable,
+ * VF MSE and ARI Capable Hierarchy in SR-IOV Control, InitialVFs = TotalVFs
+ * = NumVFs, First VF Offset, VF Stride, VF Device ID. Stored, not modelled:
+ * rewriting them does not move the VFs.
+ */
+function defineSriovCapability(config: ConfigSpace, sriov: SriovConfig, pfDevice: number | undefined): void {
+  const base = config.addExtendedCapability(ExtCapabilityId.sriov, 0x40);
+  config.poke(base + 0x08, 2, 0x01 | 0x08 | (sriov.ari ? 0x10 : 0));
+  for (const at of [0x0c, 0x0e, 0x10]) config.poke(base + at, 2, sriov.vfs.length);
+  config.poke(base + 0x14, 2, sriov.offset);
+  config.poke(base + 0x16, 2, sriov.stride);
+  config.poke(base + 0x1a, 2, sriov.vfIds?.device ?? pfDevice ?? 0);
 }
 
 /**

@@ -26,6 +26,7 @@ export const CapabilityId = {
 export const ExtCapabilityId = {
   acs: 0x000d,
   ats: 0x000f,
+  sriov: 0x0010,
 } as const;
 
 export interface RegisterModel {

@@ -9,6 +9,7 @@ import { enumerate, type Enumeration } from '../fabric/enumerate.ts';
 import { DEFAULT_FABRIC, TopologyError, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
 import type { Checker } from './checker.ts';
 import { acsOf } from './normalize-acs.ts';
+import { sriovOf, virtualFunctionEntries } from './normalize-sriov.ts';
 import { HOST, type FunctionSpec, type IommuSpec, type IrteSpec, type MachineSpec, type MemorySpec } from './model.ts';
 import type { BarEntry, DeviceEntry, FunctionEntry, IrteEntry, ScenarioFile } from './schema.ts';
 import type { Path } from './source.ts';
@@ -37,6 +38,14 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const noteHardware = (id: string, hardware: DeviceEntry['hardware'], path: Path) => {
     if (hardware?.['honours-quirk'] !== undefined) honours.set(id, { honoured: toggle(hardware['honours-quirk'], true), path: [...path, 'hardware', 'honours-quirk'] });
   };
+  // A PF's VFs are functions too: addressable by id, with owners, drivers and interrupts of their own.
+  const addVirtualFunctions = (pf: DeviceEntry | FunctionEntry, path: Path, device: string, owner: string | undefined) => {
+    for (const vf of virtualFunctionEntries(pf, path)) {
+      if (functionPaths.has(vf.entry.id) || devicePaths.has(vf.entry.id)) check.error(vf.path, `duplicate device id '${vf.entry.id}' (a VF of '${pf.id}')`, 'duplicate-id');
+      functionPaths.set(vf.entry.id, vf.path);
+      specs.push(functionSpec(vf.entry, device, vf.entry.owner ?? owner, vf.path, check, principals));
+    }
+  };
 
   entry.devices.forEach((device, i) => {
     const path: Path = [...base, 'devices', i];
@@ -59,12 +68,14 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
         functions.push(functionConfig(device, fn, fnPath, check, { package: device.id, bdf }));
         specs.push(functionSpec(fn, device.id, fn.owner ?? device.owner, fnPath, check, principals));
         noteHardware(fn.id, fn.hardware ?? device.hardware, fn.hardware ? fnPath : path);
+        addVirtualFunctions(fn, fnPath, device.id, fn.owner ?? device.owner);
       });
     } else {
       functionPaths.set(device.id, path);
       functions.push(functionConfig(device, device, path, check, { bdf: pinned }));
       specs.push(functionSpec(device, device.id, device.owner, path, check, principals));
       noteHardware(device.id, device.hardware, path);
+      addVirtualFunctions(device, path, device.id, device.owner);
     }
   });
 
@@ -123,6 +134,7 @@ function functionConfig(
   const kind = device.type as FunctionKind;
   const acs = fn.acs === undefined ? undefined : acsOf(fn.acs, kind, [...path, 'acs'], check);
   const ids = fn.ids === undefined ? undefined : idsOf(fn, path, check);
+  const sriov = sriovOf(fn, kind, ids, [...path, 'sriov'], check, (bar, where) => barOf(bar, where, check));
   return {
     id: fn.id,
     kind,
@@ -134,6 +146,7 @@ function functionConfig(
     ...(ids === undefined ? {} : { ids }),
     ...(device.latency === undefined ? {} : { latency: check.duration(device.latency, [...path, 'latency'], 'latency') }),
     ...(device['port-number'] === undefined ? {} : { portNumber: device['port-number'] }),
+    ...(sriov === undefined ? {} : { sriov }),
   };
 }
 

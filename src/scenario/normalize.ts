@@ -16,7 +16,7 @@ export function normalizeScenario(file: string, data: unknown, locate: Locate): 
   const check = new Checker(locate);
   const { machine, principals } = normalizeMachine(entry.machine, check);
   const multifunction = new Map(entry.machine.devices.filter((d) => d.functions).map((d) => [d.id, d.functions!.map((f) => f.id)]));
-  const barCounts = new Map(machine.fabric.functions.map((f) => [f.id, f.bars?.length ?? 0]));
+  const barCounts = new Map(machine.fabric.functions.flatMap((f) => [[f.id, f.bars?.length ?? 0] as const, ...(f.sriov?.vfs ?? []).map((vf) => [vf, f.sriov!.vfBars.length] as const)]));
   const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts };
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);

@@ -84,6 +84,33 @@ const Msix = z.union([
   }),
 ]);
 
+/** A Virtual Function's own keys (its BARs are the PF's vf-bars; its ACS is the PF's). */
+const VirtualFunction = z.strictObject({
+  id: Name.optional(),
+  owner: Name.optional(),
+  driver: Name.optional(),
+  msi: Msi.optional(),
+  msix: Msix.optional(),
+  ats: z.boolean().optional(),
+});
+
+/** An SR-IOV Physical Function with its VFs enabled (SR-IOV 1.1 §3.3). */
+const Sriov = z.strictObject({
+  /** NumVFs. */
+  vfs: z.number().int(),
+  /** First VF Offset and VF Stride, in Routing IDs. */
+  offset: Quantity,
+  stride: Quantity,
+  /** Each VF's BARs: the PF reserves NumVFs slices of each. */
+  'vf-bars': z.array(Bar).optional(),
+  /** "vendor:device" of the VFs (VF Device ID). */
+  'vf-ids': z.string().optional(),
+  /** ARI Capable Hierarchy (default on): 8-bit Function Numbers. */
+  ari: Toggle.optional(),
+  /** Per-VF keys, VF 0 first; ids default to PF-vfN. */
+  functions: z.array(VirtualFunction).optional(),
+});
+
 /** Keys a PCI function may carry, whether it is a whole device or one of `functions:`. */
 const functionKeys = {
   id: Name,
@@ -105,6 +132,7 @@ const functionKeys = {
    * vendor told Linux (the quirk its ids select): the kernel still believes it, the fabric does not.
    */
   hardware: z.strictObject({ 'honours-quirk': Toggle.optional() }).optional(),
+  sriov: Sriov.optional(),
 };
 
 const PciFunction = z.strictObject({ ...functionKeys, fn: z.number().int().optional() });
@@ -257,6 +285,7 @@ export type StepEntry = z.infer<typeof Step>;
 export type BarEntry = z.infer<typeof Bar>;
 export type AcsEntry = z.infer<typeof Acs>;
 export type IrteEntry = z.infer<typeof Irte>;
+export type SriovEntry = z.infer<typeof Sriov>;
 
 /** JSON Schema for editors, generated from the zod schema (kept in schemas/, checked by a test). */
 export function scenarioJsonSchema(): unknown {
