@@ -19,6 +19,7 @@ export function registerCommands(cli: CAC, io: Io, complete: Complete): void {
   cli
     .command('run [...paths]', 'Run scenarios and print the isolation matrix (default: the built-in attack library)')
     .option('--seed <n>', 'Seed for the simulation RNG (always printed)', { default: 1 })
+    .option('--seeds <A..B>', 'Run every seed from A to B and report runs whose outcome depends on the seed (races); exit 1 if any seed misses an expectation')
     .option('--json [file]', 'Print JSON (tlplab/run-v1) instead of the table, or also write it to a file')
     .option('--junit <file>', 'Write JUnit XML: one testcase per scenario × variant')
     .option('--variant <axis=value>', 'Only run variants with this axis value (repeatable)')

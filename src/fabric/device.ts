@@ -36,17 +36,17 @@ export class DeviceNode extends Node {
       case 'MemWr': {
         const bar = tlp.at === 'translation-request' ? undefined : this.barAt(tlp.address);
         if (bar !== undefined) this.core.deliverToBar(tlp, bar, this, ROUTE.bar);
-        else this.core.end(tlp, 'unsupported-request', 'no-bar', this, ROUTE.noBar);
+        else this.core.end(tlp, 'unsupported-request', 'route.no-bar', this, ROUTE.noBar);
         return;
       }
       case 'IORd':
       case 'IOWr':
-        return this.core.end(tlp, 'unsupported-request', 'no-bar', this, ROUTE.noIoBar);
+        return this.core.end(tlp, 'unsupported-request', 'route.no-bar', this, ROUTE.noIoBar);
       case 'CfgRd':
       case 'CfgWr': {
         const fn = this.functionByRid(tlp.targetId);
         if (fn !== undefined) this.core.deliverConfig(tlp, fn, this);
-        else this.core.end(tlp, 'unsupported-request', 'no-function', this, ROUTE.noId);
+        else this.core.end(tlp, 'unsupported-request', 'route.no-function', this, ROUTE.noId);
         return;
       }
       case 'Cpl':
@@ -56,12 +56,12 @@ export class DeviceNode extends Node {
           this.functionByRid(tlp.targetId) ??
           (request !== null && request.issuer === this ? this.functionByRid(request.issuedRequesterId) : undefined);
         if (fn !== undefined) this.core.deliverCompletion(tlp, fn, this);
-        else this.core.end(tlp, 'unsupported-request', 'unexpected-completion', this, ROUTE.unexpectedCompletion);
+        else this.core.end(tlp, 'unsupported-request', 'route.unexpected-completion', this, ROUTE.unexpectedCompletion);
         return;
       }
       case 'Msg': {
         const fn = this.functionByRid(tlp.targetId) ?? this.functions[0]!;
-        this.core.end(tlp, 'delivered', 'message', this, ROUTE.message, fn);
+        this.core.end(tlp, 'delivered', 'message.delivered', this, ROUTE.message, fn);
         return;
       }
     }
@@ -107,7 +107,7 @@ export class DeviceNode extends Node {
   }
 
   private sendUp(tlp: Tlp, decision: 'up' | 'redirect-up', rule: string): void {
-    if (this.up === null) return this.core.end(tlp, 'unsupported-request', 'no-link', this, ROUTE.emptyLink);
+    if (this.up === null) return this.core.end(tlp, 'unsupported-request', 'route.no-link', this, ROUTE.emptyLink);
     this.core.send(tlp, this, this.up, decision, rule);
   }
 }

@@ -58,7 +58,18 @@ export interface TlpEndedEvent {
   readonly target: string | null;
 }
 
-export type FabricEvent = TlpIssuedEvent | TlpHopEvent | TlpEndedEvent;
+/** The host refused a principal's action before any TLP was put on the fabric (VFIO, xen-pciback, a gate). */
+export interface HostRefusedEvent {
+  readonly type: 'host.refused';
+  /** Scenario step index, -1 when the refusal is not a step's (a gate). */
+  readonly step: number;
+  readonly principal: string | null;
+  readonly reason: string;
+  readonly rule: string;
+  readonly node: string;
+}
+
+export type FabricEvent = TlpIssuedEvent | TlpHopEvent | TlpEndedEvent | HostRefusedEvent;
 
 /** The part of a trace a layer writes to: enabled flag plus emit (DESIGN.md §1: one check when off). */
 export interface TraceWriter<E> {

@@ -3,11 +3,16 @@
  * mutable nodes (DESIGN.md §1), it moves TLPs hop by hop as kernel events
  * and ends each one exactly once.
  */
-import type { Kernel } from '../sim/kernel.ts';
+import { Priority, type Kernel } from '../sim/kernel.ts';
+import { MAX_RANK } from '../sim/queue.ts';
+import type { Rng } from '../sim/rng.ts';
 import { formatRid, type RequesterId } from '../pcie/bdf.ts';
 import { RangeIndex, rangesOverlap, formatRange } from '../pcie/range.ts';
 import { OUTCOMES, Tlp, type Outcome, type TlpFields, type TlpInit } from '../pcie/tlp.ts';
 import { DeviceNode } from './device.ts';
+import { hasEffect, type Attribution, type ByteSpan, type Effect, type Ending } from './ending.ts';
+import { checkReason } from '../pcie/reasons.ts';
+import { FABRIC_REASONS as R } from './reasons.ts';
 import { enumerate, type EnumeratedFunction, type Enumeration } from './enumerate.ts';
 import type { FabricEvent, HopDecision, TraceWriter } from './events.ts';
 import { PciFunction, type Bar } from './function.ts';
@@ -19,6 +24,9 @@ import { TopologyError, type FabricConfig } from './topology.ts';
 export type IssueInit = Omit<TlpInit, 'requesterId' | 'request'> & { requesterId?: RequesterId };
 
 export type EndListener = (tlp: Tlp) => void;
+export type EndingListener = (ending: Ending) => void;
+
+const NO_EFFECTS: readonly Effect[] = [];
 
 const TRACE_OFF: TraceWriter<FabricEvent> = { enabled: false, emit: () => 0 };
 
@@ -36,7 +44,12 @@ export class Fabric implements FabricCore {
   readonly counts: Record<Outcome, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   private readonly bars = new RangeIndex<Bar>();
   private readonly endListeners: EndListener[] = [];
+  private readonly endingListeners: EndingListener[] = [];
+  /** Who owns what: the scenario layer installs principals; alone, the fabric knows regions and BARs only. */
+  attribution: Attribution;
   private nextTlpId = 1;
+  /** Scenario step being performed; TLPs issued meanwhile carry its index (completions their request's). */
+  currentStep = -1;
   private inFlightCount = 0;
 
   constructor(
@@ -49,6 +62,7 @@ export class Fabric implements FabricCore {
     this.build(enumeration, config);
     this.memory = config.memory.map((m) => ({ kind: 'memory', name: m.name, base: m.base, size: m.size }));
     for (const region of this.memory) this.addMemory(region);
+    this.attribution = unownedAttribution(this.root.memory);
   }
 
   /** TLPs issued and not yet ended. */
@@ -72,6 +86,12 @@ export class Fabric implements FabricCore {
     return () => void this.endListeners.splice(this.endListeners.indexOf(listener), 1);
   }
 
+  /** Ending records (with effects) are built only while someone listens: the flood benchmark does not. */
+  onEnding(listener: EndingListener): () => void {
+    this.endingListeners.push(listener);
+    return () => void this.endingListeners.splice(this.endingListeners.indexOf(listener), 1);
+  }
+
   /** Function `fnId` puts a TLP on the fabric now; `requesterId` defaults to its own (else forged). */
   issue(fnId: string | PciFunction, init: IssueInit): Tlp {
     const fn = typeof fnId === 'string' ? this.fn(fnId) : fnId;
@@ -82,11 +102,14 @@ export class Fabric implements FabricCore {
     const node = fn.node;
     if (node instanceof DeviceNode) node.emit(tlp, fn);
     else if (node.up !== null) this.send(tlp, node, node.up, 'issue', 'a bridge function issues upstream');
-    else this.end(tlp, 'unsupported-request', 'no-link', node, 'the issuing function has no upstream link');
+    else this.end(tlp, 'unsupported-request', 'route.no-link', node, 'the issuing function has no upstream link');
     return tlp;
   }
 
-  /** The host (a CPU, requester 00:00.0) issues a TLP now: MMIO by address, configuration by ID. */
+  /**
+   * The host (a CPU, requester 00:00.0) issues a TLP now: MMIO by address,
+   * configuration by ID; `actingFor` names the user it serves (VFIO).
+   */
   hostIssue(init: Omit<IssueInit, 'requesterId'>): Tlp {
     const tlp = this.newTlp(init, this.root.rid);
     tlp.issuer = this.root;
@@ -96,12 +119,83 @@ export class Fabric implements FabricCore {
     return tlp;
   }
 
+  /**
+   * The host refused a principal's action before it became a TLP (a VFIO
+   * region check, xen-pciback, a Linux gate): an ending record of the same
+   * shape, with no TLP and no effects.
+   */
+  refuse(refusal: { readonly principal: string | null; readonly reason: string; readonly rule: string; readonly decidedAt: string; readonly step: number; readonly address?: number }): Ending {
+    checkReason(refusal.reason, 'blocked', `host refusal at ${refusal.decidedAt}`);
+    if (this.trace.enabled) {
+      this.trace.emit({ type: 'host.refused', step: refusal.step, principal: refusal.principal, reason: refusal.reason, rule: refusal.rule, node: refusal.decidedAt });
+    }
+    const ending: Ending = {
+      tlp: null,
+      type: null,
+      origin: 'host',
+      principal: refusal.principal,
+      requester: this.root.rid,
+      address: refusal.address ?? 0,
+      length: 0,
+      at: 'untranslated',
+      outcome: 'blocked',
+      reason: refusal.reason,
+      rule: refusal.rule,
+      decidedAt: refusal.decidedAt,
+      faultCode: null,
+      time: this.kernel.now,
+      request: null,
+      step: refusal.step,
+      effects: NO_EFFECTS,
+    };
+    for (const listener of this.endingListeners) listener(ending);
+    return ending;
+  }
+
   // FabricCore: called by nodes on the hot path.
 
   send(tlp: Tlp, from: Node, to: Node, decision: HopDecision, rule: string): void {
     if (this.trace.enabled) this.trace.emit({ type: 'tlp.hop', tlp: tlp.id, node: this.label(tlp, from, null), decision, rule, next: to.name });
     tlp.from = from;
-    this.kernel.schedule(from.latencyTo(to), to, tlp);
+    const delay = this.jitterRng === null ? from.latencyTo(to) : this.jittered(from, to);
+    this.kernel.schedule(delay, to, tlp, Priority.Normal, from.rank);
+  }
+
+  /**
+   * Seeded choices where PCIe leaves the order open: arbitration among
+   * TLPs that reach a port in the same nanosecond over different links
+   * (PCIe 6.0 §6.3.3 port arbitration is implementation-specific; within
+   * one link order is kept, §2.4.1), and up to `jitterNs` of extra latency
+   * per hop (a link still never reorders). Off by default.
+   */
+  randomize(rng: Rng, options: { readonly arbitration: boolean; readonly jitterNs: number }): void {
+    if (options.arbitration) {
+      const ranks = rng.fork('arbitration');
+      for (const node of this.nodes()) node.rank = ranks.int(MAX_RANK + 1);
+    }
+    if (options.jitterNs > 0) {
+      this.jitterRng = rng.fork('jitter');
+      this.jitterNs = options.jitterNs;
+      for (const node of this.nodes()) node.lastArrival = new Map();
+    }
+  }
+
+  private jitterRng: Rng | null = null;
+  private jitterNs = 0;
+
+  private jittered(from: Node, to: Node): number {
+    const now = this.kernel.now;
+    const last = from.lastArrival!.get(to) ?? 0;
+    const arrival = Math.max(now + from.latencyTo(to) + this.jitterRng!.int(this.jitterNs + 1), last);
+    from.lastArrival!.set(to, arrival);
+    return arrival - now;
+  }
+
+  /** Every routing node, the root complex first. */
+  private nodes(): Node[] {
+    const nodes = new Set<Node>([this.root]);
+    for (const fn of this.functions.values()) nodes.add(fn.node);
+    return [...nodes];
   }
 
   note(tlp: Tlp, at: Node | string, decision: HopDecision, rule: string, detail?: string): void {
@@ -112,9 +206,55 @@ export class Fabric implements FabricCore {
   }
 
   end(tlp: Tlp, outcome: Outcome, reason: string, at: Node | string, rule: string, target: EndTarget | null = null, faultCode: number | null = null): void {
+    this.finish(tlp, outcome, reason, at, rule, target, faultCode, null);
+  }
+
+  deliverToBar(tlp: Tlp, bar: Bar, at: Node, rule: string): void {
+    const write = tlp.type === 'MemWr';
+    const effects = this.endingListeners.length === 0 ? null : [this.barEffect(tlp, bar, write)];
+    this.finish(tlp, write ? 'delivered' : 'completed', write ? R['bar.write'].code : R['bar.read'].code, at, rule, bar, null, effects);
+    if (!write) this.answer(tlp, bar.fn.node, bar.fn);
+  }
+
+  deliverToMemory(tlp: Tlp, region: EndTarget, root: Node): void {
+    const rule = 'root complex: host memory';
+    const write = tlp.type === 'MemWr';
+    const effects = this.endingListeners.length === 0 ? null : [bytes(write, this.attribution.memorySpans(tlp.address, tlp.length))];
+    this.finish(tlp, write ? 'delivered' : 'completed', write ? R['memory.write'].code : R['memory.read'].code, root, rule, region, null, effects);
+    if (!write) this.answer(tlp, this.root, null);
+  }
+
+  deliverConfig(tlp: Tlp, fn: PciFunction, at: Node): void {
+    const size = tlp.length === 1 || tlp.length === 2 ? tlp.length : 4;
+    const rule = 'PCIe 6.0 §7.2: configuration request to its target function';
+    const write = tlp.type === 'CfgWr';
+    const effects: Effect[] | null =
+      this.endingListeners.length === 0
+        ? null
+        : [{ kind: 'config', op: write ? 'write' : 'read', device: fn.id, offset: tlp.address, length: size, owner: this.attribution.ownerOfFunction(fn.id) }];
+    if (write) {
+      fn.config.write(tlp.address, size, tlp.data);
+      return this.finish(tlp, 'delivered', R['config.write'].code, at, rule, fn, null, effects);
+    }
+    const value = fn.config.read(tlp.address, size);
+    this.finish(tlp, 'completed', R['config.read'].code, at, rule, fn, null, effects);
+    this.answer(tlp, fn.node, fn, value);
+  }
+
+  deliverCompletion(tlp: Tlp, fn: PciFunction, at: Node): void {
+    const effects: Effect[] | null = this.endingListeners.length === 0 ? null : [{ kind: 'data', device: fn.id, owner: this.attribution.ownerOfFunction(fn.id) }];
+    this.finish(tlp, 'delivered', R['completion.delivered'].code, at, 'PCIe 6.0 §2.2.9: completion delivered to its requester', fn, null, effects);
+  }
+
+  /**
+   * The one place a TLP ends. Effects are given by the delivering call, or
+   * described by the target itself (an interrupt controller's record).
+   */
+  private finish(tlp: Tlp, outcome: Outcome, reason: string, at: Node | string, rule: string, target: EndTarget | null, faultCode: number | null, effects: readonly Effect[] | null): void {
     if (tlp.outcome !== null) {
       throw new FabricError(`${tlp.label} ended twice: ${tlp.outcome} (${tlp.reason}) and then ${outcome} (${reason})`);
     }
+    checkReason(reason, outcome, tlp.label);
     tlp.outcome = outcome;
     tlp.reason = reason;
     tlp.decidedAt = typeof at === 'string' ? at : this.label(tlp, at, target);
@@ -138,35 +278,49 @@ export class Fabric implements FabricCore {
       });
     }
     for (const listener of this.endListeners) listener(tlp);
-  }
-
-  deliverToBar(tlp: Tlp, bar: Bar, at: Node, rule: string): void {
-    if (tlp.type === 'MemWr') return this.end(tlp, 'delivered', 'bar', at, rule, bar);
-    this.end(tlp, 'completed', 'bar', at, rule, bar);
-    this.answer(tlp, bar.fn.node, bar.fn);
-  }
-
-  deliverToMemory(tlp: Tlp, region: EndTarget, root: Node): void {
-    const rule = 'root complex: host memory';
-    if (tlp.type === 'MemWr') return this.end(tlp, 'delivered', 'memory', root, rule, region);
-    this.end(tlp, 'completed', 'memory', root, rule, region);
-    this.answer(tlp, this.root, null);
-  }
-
-  deliverConfig(tlp: Tlp, fn: PciFunction, at: Node): void {
-    const size = tlp.length === 1 || tlp.length === 2 ? tlp.length : 4;
-    const rule = 'PCIe 6.0 §7.2: configuration request to its target function';
-    if (tlp.type === 'CfgWr') {
-      fn.config.write(tlp.address, size, tlp.data);
-      return this.end(tlp, 'delivered', 'config', at, rule, fn);
+    if (this.endingListeners.length > 0) {
+      const landed = outcome === 'delivered' || outcome === 'completed';
+      const ending = this.endingOf(tlp, effects ?? (landed && hasEffect(target) ? [target.effect()] : NO_EFFECTS));
+      for (const listener of this.endingListeners) listener(ending);
     }
-    const value = fn.config.read(tlp.address, size);
-    this.end(tlp, 'completed', 'config', at, rule, fn);
-    this.answer(tlp, fn.node, fn, value);
   }
 
-  deliverCompletion(tlp: Tlp, fn: PciFunction, at: Node): void {
-    this.end(tlp, 'delivered', 'completion', at, 'PCIe 6.0 §2.2.9: completion delivered to its requester', fn);
+  private endingOf(tlp: Tlp, effects: readonly Effect[]): Ending {
+    return {
+      tlp: tlp.id,
+      type: tlp.type,
+      origin: tlp.origin,
+      principal: tlp.origin === 'host' ? (tlp.actingFor ?? 'host') : this.attribution.ownerOfFunction(tlp.origin),
+      requester: tlp.issuedRequesterId,
+      address: tlp.issuedAddress,
+      length: tlp.length,
+      at: tlp.at,
+      outcome: tlp.outcome!,
+      reason: tlp.reason,
+      rule: tlp.rule,
+      decidedAt: tlp.decidedAt,
+      faultCode: tlp.faultCode,
+      time: tlp.endedAt,
+      request: tlp.request === null ? null : tlp.request.id,
+      step: tlp.step,
+      effects,
+    };
+  }
+
+  /**
+   * A memory request is routed by its start address (PCIe 6.0 §2.2.4.1), so
+   * the whole span goes to the BAR that claims the start; bytes beyond the
+   * BAR's end are taken by the same completer (what it does with them is
+   * implementation-specific), never by whatever lies beyond.
+   */
+  private barEffect(tlp: Tlp, bar: Bar, write: boolean): Effect {
+    const inside = Math.min(tlp.length, bar.base + bar.size - tlp.address);
+    const spans = this.attribution.barSpans(bar, tlp.address, inside);
+    if (inside < tlp.length) {
+      const owner = spans.length > 0 ? spans[spans.length - 1]!.owner : this.attribution.ownerOfFunction(bar.fn.id);
+      spans.push({ base: tlp.address + inside, length: tlp.length - inside, kind: 'bar', region: bar.name, sub: 'past-end', owner });
+    }
+    return bytes(write, spans);
   }
 
   /**
@@ -196,6 +350,7 @@ export class Fabric implements FabricCore {
 
   private newTlp(init: TlpFields, requesterId: RequesterId): Tlp {
     this.inFlightCount++;
+    if (init.step === undefined && (init.request === undefined || init.request === null) && this.currentStep >= 0) init = { ...init, step: this.currentStep };
     return new Tlp(this.nextTlpId++, init, requesterId);
   }
 
@@ -282,4 +437,25 @@ export class Fabric implements FabricCore {
 /** Enumerates and compiles a fabric configuration (an immer value or any plain object). */
 export function compileFabric(config: FabricConfig, kernel: Kernel, trace?: TraceWriter<FabricEvent>): Fabric {
   return new Fabric(kernel, enumerate(config), config, trace);
+}
+
+function bytes(write: boolean, spans: readonly ByteSpan[]): Effect {
+  return { kind: 'bytes', op: write ? 'write' : 'read', spans };
+}
+
+/** The fabric's own attribution: regions and BARs by name, nobody's. */
+function unownedAttribution(memory: RangeIndex<MemoryRegion>): Attribution {
+  return {
+    memorySpans(base, length) {
+      const spans: ByteSpan[] = [];
+      memory.pieces(base, length, (b, l, region) =>
+        spans.push(region === undefined ? { base: b, length: l, kind: 'unclaimed', region: null, sub: null, owner: null } : { base: b, length: l, kind: 'memory', region: region.name, sub: null, owner: null }),
+      );
+      return spans;
+    },
+    barSpans(bar, base, length) {
+      return length <= 0 ? [] : [{ base, length, kind: 'bar', region: bar.name, sub: null, owner: null }];
+    },
+    ownerOfFunction: () => null,
+  };
 }

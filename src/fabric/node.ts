@@ -39,6 +39,14 @@ export type EndTarget = TlpTarget;
 export abstract class Node implements EventHandler<Tlp> {
   /** The neighbour towards the root complex. */
   up: Node | null = null;
+  /**
+   * This node's place in its neighbours' arbitration: TLPs that reach a node
+   * in the same nanosecond from different links are taken lowest rank first
+   * (0 everywhere unless arbitration is seeded), FIFO within a link.
+   */
+  rank = 0;
+  /** With link jitter: the latest arrival time scheduled on each link from here (a link never reorders). */
+  lastArrival: Map<Node, number> | null = null;
 
   constructor(
     readonly name: string,
@@ -49,7 +57,7 @@ export abstract class Node implements EventHandler<Tlp> {
 
   handle(tlp: Tlp): void {
     if (++tlp.hops > this.core.maxHops) {
-      this.core.end(tlp, 'unsupported-request', 'routing-loop', this, `more than ${this.core.maxHops} hops: the topology routes this TLP in a loop`);
+      this.core.end(tlp, 'unsupported-request', 'route.loop', this, `more than ${this.core.maxHops} hops: the topology routes this TLP in a loop`);
       return;
     }
     this.receive(tlp, tlp.from as Node | null);

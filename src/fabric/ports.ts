@@ -109,7 +109,7 @@ export class PortNode extends Node {
 
   private fromAbove(tlp: Tlp): void {
     if (consumedByBridge(this.core, this, this.fn, tlp)) return;
-    if (this.down === null) return this.core.end(tlp, 'unsupported-request', 'no-device', this, ROUTE.emptyLink);
+    if (this.down === null) return this.core.end(tlp, 'unsupported-request', 'route.no-device', this, ROUTE.emptyLink);
     this.core.send(tlp, this, this.down, 'down', ROUTE.down);
   }
 
@@ -118,7 +118,7 @@ export class PortNode extends Node {
     switch (tlp.type) {
       case 'CfgRd':
       case 'CfgWr':
-        return this.core.end(tlp, 'unsupported-request', 'config-from-below', this, ROUTE.configFromBelow);
+        return this.core.end(tlp, 'unsupported-request', 'route.config-from-below', this, ROUTE.configFromBelow);
       case 'MemRd':
       case 'MemWr': {
         const refusal = checkSource(fn.acs, busOf(tlp.requesterId), fn.buses!, tlp.at);
@@ -181,7 +181,7 @@ export class PortNode extends Node {
   private unclaimed(tlp: Tlp): void {
     const ruling = unclaimedRuling(this.fn.acs);
     if (ruling.decision === 'redirect') return this.redirect(tlp, ruling.rule);
-    this.core.end(tlp, 'unsupported-request', 'no-target', this, ruling.rule);
+    this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ruling.rule);
   }
 
   private redirect(tlp: Tlp, rule: string): void {
@@ -247,7 +247,7 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
     if ((tlp.type === 'MemRd' || tlp.type === 'MemWr') && !tlp.redirected) {
       const bar = this.upstreamBarAt(tlp.address);
       if (bar !== undefined) return this.core.deliverToBar(tlp, bar, this, ROUTE.bar);
-      if (this.fn.claims(tlp.address)) return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.hole);
+      if (this.fn.claims(tlp.address)) return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.hole);
     }
     this.core.send(tlp, this, this.up!, 'up', tlp.redirected ? ROUTE.redirectedUp : ROUTE.up);
   }
@@ -257,7 +257,7 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
     const byAddress = tlp.type === 'MemRd' || tlp.type === 'MemWr';
     const port = byAddress ? this.decoders.decode.find(tlp.address) : this.peerForRid(tlp.targetId);
     if (port === undefined) {
-      return this.core.end(tlp, 'unsupported-request', byAddress ? 'no-target' : 'no-function', this, byAddress ? ROUTE.hole : ROUTE.noId);
+      return this.core.end(tlp, 'unsupported-request', byAddress ? 'route.no-target' : 'route.no-function', this, byAddress ? ROUTE.hole : ROUTE.noId);
     }
     this.core.send(tlp, this, port, 'down', ROUTE.toPort);
   }
@@ -304,7 +304,7 @@ export class PciBridgeNode extends Node {
       tlp.requesterId = this.alias;
       this.core.note(tlp, this, 'alias', ROUTE.pciAlias);
       if (tlp.type !== 'Msg' && this.fn.claims(tlp.address)) {
-        return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.hole);
+        return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.hole);
       }
     }
     this.core.send(tlp, this, this.up!, 'up', ROUTE.up);
@@ -323,7 +323,7 @@ export class PciBridgeNode extends Node {
     } else {
       device = this.deviceByRid(tlp.targetId);
     }
-    if (device === undefined) return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.noId);
+    if (device === undefined) return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.noId);
     this.core.send(tlp, this, device, 'down', rule);
   }
 }

@@ -11,6 +11,7 @@ import { RangeIndex, type AddressRange } from '../pcie/range.ts';
 import type { Outcome, Tlp } from '../pcie/tlp.ts';
 import type { HopDecision } from './events.ts';
 import type { DeviceNode } from './device.ts';
+import type { EffectSource } from './ending.ts';
 import { Node, type EndTarget, type FabricCore } from './node.ts';
 import type { Bar } from './function.ts';
 import { attachPortTo, type BusDecode, type PeerBus, type PortNode } from './ports.ts';
@@ -43,6 +44,9 @@ export const DIRECT_DECODE: HostBridge = {
 
 /** The host as a requester and as the consumer of completions it asked for. */
 export const HOST: EndTarget = { name: 'host' };
+
+/** A completion's data reaching the host (a CPU's read): the host learnt it. */
+const HOST_DATA: EndTarget & EffectSource = { name: 'host', effect: () => ({ kind: 'data', device: 'host', owner: 'host' }) };
 
 export class RootComplex extends Node implements PeerBus {
   readonly rid: number;
@@ -103,17 +107,17 @@ export class RootComplex extends Node implements PeerBus {
         return this.hostBridge.upstreamRequest(tlp, this);
       case 'IORd':
       case 'IOWr':
-        return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.noIoSpace);
+        return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.noIoSpace);
       case 'CfgRd':
       case 'CfgWr':
-        return this.core.end(tlp, 'unsupported-request', 'config-from-below', this, ROUTE.configFromBelow);
+        return this.core.end(tlp, 'unsupported-request', 'route.config-from-below', this, ROUTE.configFromBelow);
       case 'Cpl':
       case 'CplD':
-        if (tlp.targetId === this.rid) return this.core.end(tlp, 'delivered', 'completion', this, ROUTE.hostDelivery, HOST);
+        if (tlp.targetId === this.rid) return this.core.end(tlp, 'delivered', 'completion.delivered', this, ROUTE.hostDelivery, HOST_DATA);
         return this.routeById(tlp);
       case 'Msg':
         if (tlp.routing === 'by-id' && tlp.targetId !== this.rid) return this.routeById(tlp);
-        return this.core.end(tlp, 'delivered', 'message', this, ROUTE.message, HOST);
+        return this.core.end(tlp, 'delivered', 'message.delivered', this, ROUTE.message, HOST);
     }
   }
 
@@ -138,7 +142,7 @@ export class RootComplex extends Node implements PeerBus {
       this.core.note(tlp, this, 'decode', why, node.name);
       return this.core.send(tlp, this, node, 'down', ROUTE.rootP2p);
     }
-    this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.rootNoTarget);
+    this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.rootNoTarget);
   }
 
   /** Ends a request at the root complex: a fault, a block, or delivery to a platform target. */
@@ -160,7 +164,7 @@ export class RootComplex extends Node implements PeerBus {
   /** Sends a completion or ID-routed message down towards its target. */
   routeById(tlp: Tlp): void {
     const node = this.peerForRid(tlp.targetId);
-    if (node === undefined) return this.core.end(tlp, 'unsupported-request', 'no-function', this, ROUTE.noId);
+    if (node === undefined) return this.core.end(tlp, 'unsupported-request', 'route.no-function', this, ROUTE.noId);
     this.core.send(tlp, this, node, 'down', ROUTE.completion);
   }
 
@@ -171,7 +175,7 @@ export class RootComplex extends Node implements PeerBus {
       if (region !== undefined) return this.core.deliverToMemory(tlp, region, this);
       const node = this.decoders.decode.find(tlp.address);
       if (node !== undefined) return this.core.send(tlp, this, node, 'down', ROUTE.down);
-      return this.core.end(tlp, 'unsupported-request', 'no-target', this, ROUTE.rootNoTarget);
+      return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.rootNoTarget);
     }
     this.routeById(tlp);
   }

@@ -8,6 +8,7 @@
 import type { Tlp } from '../pcie/tlp.ts';
 import { DeviceNode } from '../fabric/device.ts';
 import type { EndTarget } from '../fabric/node.ts';
+import type { Effect, EffectSource, InterruptReceiver } from '../fabric/ending.ts';
 import type { DestinationMode, TriggerMode } from './x86-msi.ts';
 import { DELIVERY_MODES } from './x86-msi.ts';
 
@@ -21,7 +22,7 @@ export type InterruptController = 'lapic' | 'gicv2m' | 'gicv3-its';
  */
 export type InterruptPath = 'untranslated' | 'compat-passthrough' | 'remapped' | 'posted' | 'amdvi-remapped' | 'amdvi-passthrough' | 'spi' | 'lpi';
 
-export interface InterruptDelivery extends EndTarget {
+export interface InterruptDelivery extends EndTarget, EffectSource {
   readonly kind: 'interrupt';
   readonly controller: InterruptController;
   readonly path: InterruptPath;
@@ -40,8 +41,12 @@ export interface InterruptDelivery extends EndTarget {
   readonly postedDescriptor: number | null;
   /** Owner of the table entry used (IRTE, SPI, ITS event); null when none was used. */
   readonly entryOwner: string | null;
-  /** Owner of the vector on the CPU that took it (x86); the INTID's owner on ARM. */
-  readonly vectorOwner: string | null;
+  /**
+   * Every CPU that accepted it, with the owner of the vector there (x86: per
+   * CPU, from Linux's vector matrix; ARM: the INTID's owner; posted: the
+   * descriptor's owner, cpu -1). Empty when none accepted it.
+   */
+  readonly receivers: readonly InterruptReceiver[];
   /** Requester ID on the wire (after any bridge alias). */
   readonly requesterId: number;
   /** Requester ID as issued (possibly forged). */
@@ -55,7 +60,7 @@ export interface InterruptDelivery extends EndTarget {
   readonly stale: boolean;
 }
 
-export type DeliveryFields = Omit<InterruptDelivery, 'kind' | 'name' | 'requesterId' | 'issuedRequesterId' | 'causedBy' | 'time'>;
+export type DeliveryFields = Omit<InterruptDelivery, 'kind' | 'name' | 'requesterId' | 'issuedRequesterId' | 'causedBy' | 'time' | 'effect'>;
 
 export function deliveryModeName(code: number): string {
   return DELIVERY_MODES[code & 7]!;
@@ -73,6 +78,17 @@ export function interruptDelivery(tlp: Tlp, time: number, fields: DeliveryFields
     causedBy: issuerOf(tlp),
     time,
     ...fields,
+    effect(): Effect {
+      return {
+        kind: 'interrupt',
+        controller: fields.controller,
+        path: fields.path,
+        entry: fields.irte,
+        entryOwner: fields.entryOwner,
+        stale: fields.stale,
+        receivers: fields.receivers,
+      };
+    },
   };
 }
 

@@ -52,7 +52,8 @@ export interface MsiDeliveredEvent {
   readonly cpus: readonly number[];
   readonly irte: number | null;
   readonly entryOwner: string | null;
-  readonly vectorOwner: string | null;
+  /** Owner of the vector on each receiving CPU (of the posted descriptor when `cpus` is empty). */
+  readonly vectorOwners: readonly (string | null)[];
   readonly causedBy: string;
   readonly requester: string;
 }

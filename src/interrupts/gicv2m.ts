@@ -12,6 +12,7 @@ import { formatRid } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import type { TraceWriter } from '../fabric/events.ts';
 import type { AddressTarget, RootComplex } from '../fabric/root-complex.ts';
+import './reasons.ts';
 import { interruptDelivery, type InterruptDelivery } from './delivery.ts';
 import type { InterruptEvent } from './events.ts';
 
@@ -129,7 +130,7 @@ export class Gicv2mFrame implements AddressTarget {
       deviceId: null,
       postedDescriptor: null,
       entryOwner: owner,
-      vectorOwner: owner,
+      receivers: [{ cpu, vector: spi, vectorOwner: owner }],
       cpus: [cpu],
       stale: false,
     });
@@ -138,7 +139,7 @@ export class Gicv2mFrame implements AddressTarget {
       root.note(tlp, 'remap', RULE.spi, record.name);
       this.trace.emit({ type: 'gicv2m.spi', tlp: tlp.id, frame: this.name, spi, owner, requester: formatRid(tlp.requesterId) });
     }
-    root.finish(tlp, 'delivered', 'interrupt', RULE.spi, record);
+    root.finish(tlp, 'delivered', 'interrupt.delivered', RULE.spi, record);
   }
 
   private inRange(spi: number): boolean {

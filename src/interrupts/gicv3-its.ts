@@ -23,6 +23,7 @@ import { formatRid } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import type { TraceWriter } from '../fabric/events.ts';
 import type { AddressTarget, RootComplex } from '../fabric/root-complex.ts';
+import './reasons.ts';
 import { interruptDelivery, type InterruptDelivery } from './delivery.ts';
 import type { InterruptEvent } from './events.ts';
 
@@ -142,7 +143,7 @@ export class Gicv3Its implements AddressTarget {
       deviceId,
       postedDescriptor: null,
       entryOwner: entry.owner,
-      vectorOwner: entry.owner,
+      receivers: [{ cpu, vector: entry.lpi, vectorOwner: entry.owner }],
       cpus: [cpu],
       stale: false,
     });
@@ -151,7 +152,7 @@ export class Gicv3Its implements AddressTarget {
       root.note(tlp, 'remap', RULE.translated, record.name);
       this.trace.emit({ type: 'its.translated', tlp: tlp.id, its: this.name, deviceId, eventId, lpi: entry.lpi, owner: entry.owner, code: null, reason: 'lpi' });
     }
-    root.finish(tlp, 'delivered', 'interrupt', RULE.translated, record);
+    root.finish(tlp, 'delivered', 'interrupt.delivered', RULE.translated, record);
   }
 
   private fail(tlp: Tlp, root: RootComplex, deviceId: number, eventId: number, code: number, reason: string, owner: string | null): void {

@@ -9,6 +9,7 @@ import { formatRid } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import type { TraceWriter } from '../fabric/events.ts';
 import type { AddressTarget, RootComplex } from '../fabric/root-complex.ts';
+import './reasons.ts';
 import { deliveryModeName, interruptDelivery, type InterruptDelivery } from './delivery.ts';
 import type { InterruptEvent } from './events.ts';
 import type { Cpus } from './lapic.ts';
@@ -82,7 +83,11 @@ export class X86InterruptController implements AddressTarget {
     const a = d.attrs;
     const now = this.clock.now;
     const cpus = d.path === 'posted' ? [] : this.cpus.deliver(a, tlp.requesterId, now, tlp.id, this.scratch);
-    const vectorCpu = cpus.length > 0 ? cpus[0]! : a.destination;
+    // A posted interrupt goes to the descriptor's owner (VT-d §5.2.3), a remapped or compatible one to every CPU that took it.
+    const receivers =
+      d.path === 'posted'
+        ? [{ cpu: -1, vector: a.vector, vectorOwner: d.entryOwner }]
+        : cpus.map((cpu) => ({ cpu, vector: a.vector, vectorOwner: this.vectors.owner(cpu, a.vector) }));
     const record = interruptDelivery(tlp, now, {
       controller: 'lapic',
       path: d.path,
@@ -95,7 +100,7 @@ export class X86InterruptController implements AddressTarget {
       deviceId: null,
       postedDescriptor: d.postedDescriptor,
       entryOwner: d.entryOwner,
-      vectorOwner: d.path === 'posted' ? d.entryOwner : this.vectors.owner(vectorCpu, a.vector),
+      receivers,
       cpus,
       stale: d.stale,
     });
@@ -118,11 +123,11 @@ export class X86InterruptController implements AddressTarget {
         cpus,
         irte: d.index,
         entryOwner: d.entryOwner,
-        vectorOwner: record.vectorOwner,
+        vectorOwners: receivers.map((r) => r.vectorOwner),
         causedBy: record.causedBy,
         requester: formatRid(tlp.requesterId),
       });
     }
-    root.finish(tlp, 'delivered', 'interrupt', d.rule, record);
+    root.finish(tlp, 'delivered', 'interrupt.delivered', d.rule, record);
   }
 }

@@ -21,8 +21,14 @@ export interface IommuConfig {
   readonly flushTimeoutNs: number;
   /** Ring size of a flush queue; it holds size-1 entries (Linux IOVA_DEFAULT_FQ_SIZE = 256, fq_full()). */
   readonly flushQueueSize: number;
-  /** IOTLB entries (4 KiB translations), replaced least-recently-used. */
+  /** IOTLB entries (4 KiB translations). */
   readonly iotlbCapacity: number;
+  /**
+   * Which entry a full IOTLB gives up: least-recently-used, or one chosen by
+   * the seeded RNG — VT-d 5.10 §6.2.4 leaves replacement to the
+   * implementation, so a verdict that depends on it is a race.
+   */
+  readonly iotlbReplacement: 'lru' | 'random';
   /** Input address width of paging domains: 39 (3-level) or 48 (4-level, Linux's usual AGAW). */
   readonly addressWidth: 39 | 48;
   /** Ranges consumed before translation (an ARM MSI doorbell upstream of the SMMU). */
@@ -37,6 +43,7 @@ export const DEFAULT_IOMMU: Omit<IommuConfig, 'model'> = {
   flushTimeoutNs: 10_000_000,
   flushQueueSize: 256,
   iotlbCapacity: 512,
+  iotlbReplacement: 'lru',
   addressWidth: 48,
   untranslated: [],
 };

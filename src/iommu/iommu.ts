@@ -11,6 +11,7 @@ import type { Fabric } from '../fabric/fabric.ts';
 import type { TraceWriter } from '../fabric/events.ts';
 import type { HostBridge, RootComplex } from '../fabric/root-complex.ts';
 import { busOf, formatRid, type RequesterId } from '../pcie/bdf.ts';
+import type { Rng } from '../sim/rng.ts';
 import { RangeIndex, formatAddress, type AddressRange } from '../pcie/range.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import type { Kernel } from '../sim/kernel.ts';
@@ -60,11 +61,15 @@ export class Iommu implements HostBridge, FlushTarget {
     config: IommuConfigInput,
     readonly kernel: Kernel,
     readonly trace: TraceWriter<IommuEvent> = TRACE_OFF,
+    /** Seeded randomness for choices the hardware leaves open (random IOTLB replacement). */
+    rng: Rng | null = null,
   ) {
     this.config = resolveIommuConfig(config);
     this.profile = PROFILES[this.config.model];
     this.name = `iommu:${this.config.model}`;
-    this.iotlb = new Iotlb(this.config.iotlbCapacity);
+    if (this.config.iotlbReplacement === 'random' && rng === null) throw new IommuError('IOMMU_CONFIG', 'random IOTLB replacement needs the seeded RNG');
+    const pick = this.config.iotlbReplacement === 'random' ? rng!.fork('iotlb') : null;
+    this.iotlb = new Iotlb(this.config.iotlbCapacity, pick === null ? null : (size) => pick.int(size));
     this.atc = new Atc(kernel, trace);
     this.addressLimit = 2 ** this.config.addressWidth;
     for (const range of this.config.untranslated) {

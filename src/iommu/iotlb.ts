@@ -4,7 +4,8 @@
  * permissions they were filled with, and the hardware may use them until
  * software invalidates them (§3.7.1: "hardware might not use that change
  * for a subsequent access"), so an entry whose page-table entry is gone
- * still translates: the stale window. Replacement is least-recently-used.
+ * still translates: the stale window. Replacement is least-recently-used,
+ * or a seeded random choice (`victim`) where a scenario asks for it.
  *
  * Hot path: one Map lookup keyed by a number, no allocation on a hit; a
  * fill allocates only its entry.
@@ -47,7 +48,11 @@ export class Iotlb {
   misses = 0;
   evictions = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    /** Picks the index of the entry to evict among `size` (random replacement); null: least recently used. */
+    private readonly victim: ((size: number) => number) | null = null,
+  ) {}
 
   get size(): number {
     return this.slotOf.size;
@@ -79,9 +84,10 @@ export class Iotlb {
     if (existing !== undefined) this.drop(existing);
     let victim: IotlbEntry | null = null;
     if (this.slotOf.size >= this.capacity && this.next[HEAD] !== HEAD) {
-      const oldest = this.next[HEAD]!;
-      victim = this.entryAt[oldest]!;
-      this.drop(oldest);
+      // Random replacement walks the map on eviction only; the hit path stays one lookup.
+      const out = this.victim === null ? this.next[HEAD]! : [...this.slotOf.values()][this.victim(this.slotOf.size)]!;
+      victim = this.entryAt[out]!;
+      this.drop(out);
       this.evictions++;
     }
     const slot = this.freeSlots.length > 0 ? this.freeSlots.pop()! : this.newSlot();

@@ -11,6 +11,7 @@
  * Hot path: no closures and no allocation except on faults and when
  * tracing; fault specs and rules are shared constants.
  */
+import './reasons.ts';
 import type { RootComplex } from '../fabric/root-complex.ts';
 import { busOf, formatRid } from '../pcie/bdf.ts';
 import { rangeContains } from '../pcie/range.ts';

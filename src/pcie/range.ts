@@ -60,6 +60,32 @@ export class RangeIndex<T> {
     return at < 0 ? undefined : { base: this.bases[at]!, size: this.ends[at]! - this.bases[at]! };
   }
 
+  /**
+   * Cuts [base, base+length) at every range boundary and calls `visit` for
+   * each piece in order, with the range's value or undefined for a hole.
+   */
+  pieces(base: number, length: number, visit: (base: number, length: number, value: T | undefined) => void): void {
+    const end = base + length;
+    // First range ending after `base`.
+    let lo = 0;
+    let hi = this.ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.ends[mid]! <= base) lo = mid + 1;
+      else hi = mid;
+    }
+    let cursor = base;
+    for (let i = lo; i < this.bases.length && cursor < end; i++) {
+      const from = Math.max(this.bases[i]!, cursor);
+      if (from >= end) break;
+      if (from > cursor) visit(cursor, from - cursor, undefined);
+      const to = Math.min(this.ends[i]!, end);
+      visit(from, to - from, this.values[i]);
+      cursor = to;
+    }
+    if (cursor < end) visit(cursor, end - cursor, undefined);
+  }
+
   private indexOf(address: number): number {
     const bases = this.bases;
     let lo = 0;

@@ -53,6 +53,10 @@ export interface TlpInit {
   /** Set for completions: the request they answer. */
   request?: Tlp | null;
   status?: CompletionStatus;
+  /** Index of the scenario step that put it on the fabric; -1 when none (completions inherit their request's). */
+  step?: number;
+  /** The principal a host-issued TLP acts for (a VFIO user's config or MMIO access); null for the host itself. */
+  actingFor?: string | null;
 }
 
 /** A TlpInit whose requester ID may be given beside it (see the Tlp constructor). */
@@ -80,6 +84,8 @@ export class Tlp {
   routing: MessageRouting;
   readonly request: Tlp | null;
   status: CompletionStatus;
+  readonly step: number;
+  readonly actingFor: string | null;
 
   /** Modelled content that is not a number (an ATS translation completion entry). */
   attachment: object | null = null;
@@ -134,6 +140,8 @@ export class Tlp {
     this.routing = init.routing ?? 'by-id';
     this.request = init.request ?? null;
     this.status = init.status ?? 'SC';
+    this.step = init.step ?? init.request?.step ?? -1;
+    this.actingFor = init.actingFor ?? null;
   }
 
   get ended(): boolean {

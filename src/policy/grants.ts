@@ -46,6 +46,28 @@ export class GrantLedger {
     }
   }
 
+  /**
+   * The parts of [hpa, hpa+length) that no grant of `principal` covers for
+   * `access` at `time`, in address order: a span across two grants both
+   * held is covered; bytes beside a grant (sharing its page) are not.
+   */
+  uncovered(principal: Principal, hpa: number, length: number, access: Access, time: number): { base: number; length: number }[] {
+    const needed = access === 'write' ? 'w' : 'r';
+    const covering = this.grants
+      .filter((g) => g.principals.includes(principal) && g.from <= time && time < g.until && g.perm.includes(needed) && g.hpa < hpa + length && hpa < g.hpa + g.size)
+      .sort((a, b) => a.hpa - b.hpa);
+    const holes: { base: number; length: number }[] = [];
+    let cursor = hpa;
+    const end = hpa + length;
+    for (const g of covering) {
+      if (g.hpa > cursor) holes.push({ base: cursor, length: Math.min(g.hpa, end) - cursor });
+      cursor = Math.max(cursor, g.hpa + g.size);
+      if (cursor >= end) break;
+    }
+    if (cursor < end) holes.push({ base: cursor, length: end - cursor });
+    return holes;
+  }
+
   /** The grant letting `principal` do `access` to [hpa, hpa+length) at `time`, if any. */
   granting(principal: Principal, hpa: number, length: number, access: Access, time: number): Grant | undefined {
     const needed = access === 'write' ? 'w' : 'r';

@@ -4,7 +4,8 @@ import type { Explanation, SendResult } from '../scenario/explain.ts';
 import { describeStep } from '../scenario/explain.ts';
 import type { PathEntry, TlpStory } from '../scenario/story.ts';
 import { formatDuration } from '../sim/time.ts';
-import { describeVariant } from './variant-text.ts';
+import { describeVariant, expectationText, verdictText } from './variant-text.ts';
+import type { Effect } from '../fabric/ending.ts';
 
 export function renderExplanation(e: Explanation, options: { color: boolean }): string {
   const paint = pc.createColors(options.color);
@@ -18,15 +19,18 @@ export function renderExplanation(e: Explanation, options: { color: boolean }): 
     out.push(`gate ${gate.gate}: ${gate.passed ? 'passes' : gate.enforced ? paint.red('REFUSES the assignment') : `would refuse (not enforced: ${notEnforcedBecause(gate)})`} — ${gate.detail}`);
   }
   out.push('');
-  for (const { step, tlps } of e.steps) {
+  for (const { step, tlps, refused } of e.steps) {
     out.push(paint.bold(`@${formatDuration(step.at)} step ${step.index}: ${describeStep(step)}`));
+    if (refused !== null) out.push(`    ⇒ ${paint.green(`refused at ${refused.decidedAt}`)} (${refused.reason}) — ${refused.rule}`);
     for (const story of tlps) out.push(...renderStory(story, paint));
     out.push('');
   }
-  const verdict = e.result.verdict === 'breached' ? paint.red('BREACHED') : paint.green('ISOLATED');
-  out.push(`verdict: ${verdict} (expected ${e.result.expected}${e.result.pass ? ', as expected' : paint.red(', NOT as expected')})`);
+  const verdict = e.result.verdict === 'breached' ? paint.red(verdictText(e.result).toUpperCase()) : paint.green(verdictText(e.result).toUpperCase());
+  out.push(`verdict: ${verdict} (expected ${expectationText(e.result.expectation)}${e.result.pass ? ', as expected' : paint.red(', NOT as expected')})`);
+  for (const d of e.result.differences) out.push(`  ${paint.red('≠')} ${d}`);
+  if (e.result.expectation.because !== null) out.push(`  because (as the scenario says): ${e.result.expectation.because}`);
   for (const b of e.result.breaches) out.push(`  ${b.kind} (${b.attacker} → ${b.victim}): ${b.detail} [trace ${b.evidence.join(',')}]`);
-  for (const s of e.result.stopped) out.push(`  stopped tlp#${s.tlp}: ${s.outcome} at ${s.at} (${s.reason}${s.faultCode ? ` ${s.faultCode}` : ''})`);
+  for (const s of e.result.stopped) out.push(`  stopped ${s.tlp === null ? 'by the host' : `tlp#${s.tlp}`}: ${s.outcome} at ${s.at} (${s.reason}${s.faultCode ? ` ${s.faultCode}` : ''})`);
   return `${out.join('\n')}\n`;
 }
 
@@ -39,7 +43,22 @@ function renderStory(story: TlpStory, paint: ReturnType<typeof pc.createColors>)
   const head = `  tlp#${story.tlp} ${story.kind} 0x${story.address.toString(16)} from ${story.by} (requester ${story.requester})`;
   const ending = story.outcome === null ? 'still in flight' : `${story.outcome}${story.reason ? ` (${story.reason}${story.faultCode ? ` ${story.faultCode}` : ''})` : ''}${story.target ? ` → ${story.target}` : ''}`;
   const colour = story.outcome === 'delivered' || story.outcome === 'completed' ? paint.yellow : paint.green;
-  return [head, ...story.path.map(renderEntry), `    ⇒ ${colour(ending)}`];
+  const why = story.reasonTitle === '' ? [] : [`      ${story.reason}: ${story.reasonTitle} (${story.reasonSource})`];
+  return [head, ...story.path.map(renderEntry), `    ⇒ ${colour(ending)}`, ...why, ...story.effects.map((effect) => `      touched: ${effectText(effect)}`)];
+}
+
+/** One effect of an ending record, for people: which bytes of whose region, which CPUs with whose vector. */
+export function effectText(effect: Effect): string {
+  switch (effect.kind) {
+    case 'bytes':
+      return `${effect.op} ` + effect.spans.map((s) => `0x${s.base.toString(16)}+${s.length} in ${s.region ?? 'nothing (unclaimed)'}${s.sub === null ? '' : ` / ${s.sub}`} (${s.owner ?? 'nobody'})`).join(', ');
+    case 'interrupt':
+      return `interrupt ${effect.controller} ${effect.path}${effect.entry === null ? '' : ` entry ${effect.entry} of ${effect.entryOwner ?? 'nobody'}`} → ` + effect.receivers.map((r) => `${r.cpu < 0 ? 'posted descriptor' : `CPU ${r.cpu}`} vector 0x${r.vector.toString(16)} of ${r.vectorOwner ?? 'nobody'}`).join(', ');
+    case 'config':
+      return `config ${effect.op} ${effect.device} +0x${effect.offset.toString(16)} (${effect.length} bytes, ${effect.owner ?? 'nobody'}'s)`;
+    case 'data':
+      return `data delivered to ${effect.device} (${effect.owner ?? 'nobody'})`;
+  }
 }
 
 export function renderEntry(entry: PathEntry): string {

@@ -11,10 +11,14 @@ export function renderJson(suite: SuiteResult, options: { meta?: boolean } = {})
       variant: run.variant,
       verdict: run.verdict,
       expected: run.expected,
+      expectation: run.expectation,
       pass: run.pass,
-      breaches: run.breaches.map((b) => ({ kind: b.kind, attacker: b.attacker, victim: b.victim, evidence: b.evidence, detail: b.detail })),
+      differences: run.differences,
+      refusedBy: run.refusedBy,
+      breaches: run.breaches,
       stopped: run.stopped,
       gates: run.gates,
+      tlps: run.tlps,
     })),
     errors: suite.failures.map((f) => ({
       file: f.file,
@@ -24,6 +28,7 @@ export function renderJson(suite: SuiteResult, options: { meta?: boolean } = {})
       message: f.message,
       diagnostics: f.diagnostics.map((d) => ({ line: d.line, column: d.column, code: d.code, message: d.message })),
     })),
+    ...(suite.seeds === undefined ? {} : { seeds: suite.seeds }),
     ...(options.meta === false ? {} : { meta: suite.meta }),
   };
   return `${JSON.stringify(document, null, 2)}\n`;

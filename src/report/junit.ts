@@ -3,7 +3,7 @@
  * A failed expectation is a <failure>; an invalid or crashed scenario is an
  * <error> (CI tools tell the two apart, as Vitest's reporter does).
  */
-import { describeVariant } from './variant-text.ts';
+import { describeVariant, expectationText, verdictText } from './variant-text.ts';
 import type { RunResult, ScenarioFailure, SuiteResult } from '../scenario/results.ts';
 
 export function renderJunit(suite: SuiteResult): string {
@@ -28,12 +28,15 @@ export function renderJunit(suite: SuiteResult): string {
     for (const run of e.runs) {
       const name = `${run.scenario} [${describeVariant(run.variant)}]`;
       if (run.pass) {
-        lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}"/>`);
+        // A run a Linux gate stopped passed without the attack running: say so (a property, not a failure).
+        if (run.refusedBy === null) lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}"/>`);
+        else lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}"><properties><property name="refused-by" value="${xml(run.refusedBy)}"/></properties></testcase>`);
         continue;
       }
-      const breaches = run.breaches.map((b) => `${b.kind}: ${b.detail}`).join('\n');
+      const breaches = run.breaches.map((b) => `${b.kind}: ${b.detail}`);
+      const body = [...run.differences, ...(run.expectation.because === null ? [] : [`because: ${run.expectation.because}`]), ...(breaches.length > 0 ? breaches : ['no breach: every attempt was stopped'])].join('\n');
       lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}">`);
-      lines.push(`      <failure message="${xml(`expected ${run.expected}, got ${run.verdict}`)}" type="expectation">${xml(breaches || 'no breach: every attempt was stopped')}</failure>`);
+      lines.push(`      <failure message="${xml(`expected ${expectationText(run.expectation)}, got ${verdictText(run)}`)}" type="expectation">${xml(body)}</failure>`);
       lines.push('    </testcase>');
     }
     for (const failure of e.failures) {

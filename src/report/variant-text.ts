@@ -17,3 +17,16 @@ export function formatValue(value: unknown): string {
 export function shortAxis(axis: string): string {
   return axis.replace(/^machine\./, '');
 }
+
+/** The verdict as users read it: a run a Linux gate stopped says so, not a bare "isolated". */
+export function verdictText(run: { readonly verdict: string; readonly refusedBy: string | null }): string {
+  return run.refusedBy === null ? run.verdict : `${run.verdict} (refused by ${run.refusedBy})`;
+}
+
+/** What the expectation states beyond the verdict, compactly: "breached: bar-write of host". */
+export function expectationText(e: { readonly verdict: string; readonly breaches: readonly { kind: string; victim: string | null }[] | null; readonly refusedBy: string | null }): string {
+  const parts = [e.verdict];
+  if (e.refusedBy !== null && e.refusedBy !== 'none') parts[0] = `${e.verdict} (refused by ${e.refusedBy})`;
+  if (e.breaches !== null && e.breaches.length > 0) parts.push(e.breaches.map((b) => (b.victim === null ? b.kind : `${b.kind} of ${b.victim}`)).join(', '));
+  return parts.join(': ');
+}

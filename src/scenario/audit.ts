@@ -20,6 +20,7 @@ import type { PciFunction as TopologyFunction } from '../policy/pci-topology.ts'
 import type { Tlp } from '../pcie/tlp.ts';
 import { HOST, type DomainSpec, type FunctionSpec, type MachineSpec, type ScenarioSpec, type StepSpec } from './model.ts';
 import { runVariant } from './runner.ts';
+import { unexpectedVariant } from './load.ts';
 
 export type AuditAttack = 'p2p-bar-write' | 'forged-requester-id' | 'msi-injection';
 
@@ -63,7 +64,7 @@ export function auditLspci(text: string, options: AuditOptions): AuditReport {
   for (const attacker of endpoints) {
     const unknownAcs = portsAbove(attacker.id, byKey).filter((p) => p.acs.kind === 'unknown').map((p) => p.key);
     const spec = auditSpec(config, memory, endpoints.map((f) => f.id), buffers, attacker.id, options);
-    const run = runVariant({ file: 'audit' }, { assignment: {}, spec, expected: 'isolated', rule: 0 }, 1);
+    const run = runVariant({ file: 'audit' }, unexpectedVariant(spec), 1);
     const fabric = run.machine.fabric;
     for (const record of run.steps) {
       const step = record.step;
@@ -155,12 +156,14 @@ function auditSpec(
         flushTimeoutNs: 10_000_000,
         flushQueueSize: 256,
         iotlbEntries: 512,
+        iotlbReplacement: 'lru',
         irTableSize: 65536,
       },
       msiController: 'x86',
       msiDoorbell: null,
       kernel: { acsOverride: [], unsafeInterrupts: false, vfioViability: 'enforced', groups: 'classic' },
       fabric: { ...config, memory: memory.map(({ name, base, size }) => ({ name, base, size })) },
+      timing: { arbitration: 'fifo', jitterNs: 0 },
       functions,
       memory,
       irtes: [],

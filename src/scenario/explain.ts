@@ -7,6 +7,7 @@ import { ACS_FLAGS, Acs } from '../pcie/acs.ts';
 import { formatRid, parseBdf, requesterId } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import type { InterruptDelivery } from '../interrupts/delivery.ts';
+import type { Ending } from '../fabric/ending.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
@@ -18,6 +19,8 @@ import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
 export interface StepExplanation {
   readonly step: StepSpec;
   readonly tlps: readonly TlpStory[];
+  /** The host's refusal of the step (VFIO, xen-pciback), when it never became a TLP. */
+  readonly refused: Ending | null;
 }
 
 export interface Explanation {
@@ -63,9 +66,11 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     list.push(tlp);
     completionsOf.set(tlp.request.id, list);
   }
+  const endingOf = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
   const steps = run.steps.map((record) => ({
     step: record.step,
-    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id)),
+    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
+    refused: record.refused,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
   return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs, hardware: hardwareFacts(variant.spec) };

@@ -16,7 +16,8 @@ export interface ScenarioVariant {
   readonly assignment: VariantAssignment;
   readonly spec: ScenarioSpec;
   readonly expected: 'breached' | 'isolated';
-  /** Index of the expect rule that decided `expected`. */
+  /** The expect rule that decided `expected` (first match), and its index. */
+  readonly expectation: ExpectRuleSpec;
   readonly rule: number;
 }
 
@@ -29,6 +30,12 @@ export interface LoadedScenario {
   readonly axes: readonly VariantAxis[];
   readonly rules: readonly ExpectRuleSpec[];
   readonly variants: readonly ScenarioVariant[];
+}
+
+/** A machine built in code (audit, tests) as a variant with no expectation beyond "isolated". */
+export function unexpectedVariant(spec: ScenarioSpec): ScenarioVariant {
+  const expectation: ExpectRuleSpec = { when: {}, verdict: 'isolated', breaches: null, stopped: null, refusedBy: null, because: null };
+  return { assignment: {}, spec, expected: 'isolated', expectation, rule: 0 };
 }
 
 export function loadScenarioFile(path: string): LoadedScenario {
@@ -68,7 +75,7 @@ export function loadScenario(file: string, text: string): LoadedScenario {
       continue;
     }
     const rule = rules.findIndex((r) => matches(r, assignment));
-    variants.push({ assignment, spec: result.spec, expected: rules[rule]!.verdict, rule });
+    variants.push({ assignment, spec: result.spec, expected: rules[rule]!.verdict, expectation: rules[rule]!, rule });
   }
   if (diagnostics.length > 0) throw new ScenarioError(sorted(diagnostics));
   const spec = base.spec;

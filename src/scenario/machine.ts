@@ -51,6 +51,8 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
   const trace = new Trace<MachineEvent>(kernel, { enabled: options.trace ?? true });
   const fabric = compileFabric(spec.machine.fabric, kernel, trace);
   const m = spec.machine;
+  const rng = new Rng(seed);
+  fabric.randomize(rng, { arbitration: m.timing.arbitration === 'seeded', jitterNs: m.timing.jitterNs });
   const owners = new Map(m.functions.map((f) => [f.id, f.owner]));
   const regions = new Map(m.memory.map((r) => [r.name, r]));
   const hpa = (mapping: MappingSpec) => ('region' in mapping.to ? regions.get(mapping.to.region)!.base : mapping.to.address);
@@ -70,10 +72,12 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
         flushTimeoutNs: m.iommu.flushTimeoutNs,
         flushQueueSize: m.iommu.flushQueueSize,
         iotlbCapacity: m.iommu.iotlbEntries,
+        iotlbReplacement: m.iommu.iotlbReplacement,
         untranslated: doorbellBeforeIommu ? [{ base: doorbell - (doorbell % 4096), size: 4096 }] : [],
       },
       kernel,
       trace,
+      rng,
     ).install(fabric);
   }
 
@@ -134,12 +138,13 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
     }));
   });
   const ownership = new Ownership(m.memory, bars, owners);
+  fabric.attribution = ownership;
 
   return {
     spec,
     kernel,
     trace,
-    rng: new Rng(seed),
+    rng,
     fabric,
     iommu,
     x86,

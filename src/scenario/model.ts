@@ -20,6 +20,7 @@ export interface IommuSpec {
   readonly flushTimeoutNs: number;
   readonly flushQueueSize: number;
   readonly iotlbEntries: number;
+  readonly iotlbReplacement: 'lru' | 'random';
   readonly irTableSize: number;
 }
 
@@ -66,6 +67,8 @@ export interface MachineSpec {
     readonly groups: 'classic' | 'per-bus';
   };
   readonly fabric: FabricConfig;
+  /** Seeded arbitration among same-nanosecond arrivals, and per-hop jitter (ns); fifo / 0 by default. */
+  readonly timing: { readonly arbitration: 'fifo' | 'seeded'; readonly jitterNs: number };
   readonly functions: readonly FunctionSpec[];
   readonly memory: readonly MemorySpec[];
   readonly irtes: readonly IrteSpec[];
@@ -121,9 +124,30 @@ export type DeviceStep = Extract<StepSpec, { from: string }>;
 /** One value per variant axis, keyed by the axis path as written. */
 export type VariantAssignment = Readonly<Record<string, unknown>>;
 
+/** A breach an expectation names: its kind, and the victim when stated. */
+export interface BreachExpectation {
+  readonly kind: string;
+  readonly victim: string | null;
+}
+
+/** A stop an expectation names: its reason code or fault code (at least one), and where it was decided when stated. */
+export interface StopExpectation {
+  readonly reason: string | null;
+  readonly fault: number | null;
+  readonly at: string | null;
+}
+
+export type GateName = 'vfio-viability' | 'isolated-msi';
+
 export interface ExpectRuleSpec {
   readonly when: VariantAssignment;
   readonly verdict: 'breached' | 'isolated';
+  /** When stated, the run's distinct breaches (kind, victim) must be exactly these. */
+  readonly breaches: readonly BreachExpectation[] | null;
+  /** When stated, every stop must match one of these and each of these at least one stop. */
+  readonly stopped: readonly StopExpectation[] | null;
+  /** When stated, the run must have been refused by this Linux gate (`none`: by no gate). */
+  readonly refusedBy: GateName | 'none' | null;
   readonly because: string | null;
 }
 

@@ -104,6 +104,10 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
         doorbell === undefined ? null : { at: check.quantity(doorbell.at, [...base, 'msi-doorbell', 'at'], 'doorbell address'), beforeIommu: toggle(doorbell['before-iommu'], false) },
       kernel,
       fabric,
+      timing: {
+        arbitration: entry.fabric?.arbitration ?? 'fifo',
+        jitterNs: entry.fabric?.jitter === undefined ? 0 : check.duration(entry.fabric.jitter, [...base, 'fabric', 'jitter'], 'link jitter'),
+      },
       functions: specs,
       memory,
       irtes,
@@ -297,6 +301,7 @@ function normalizeIommu(entry: MachineEntry, arm: boolean, check: Checker): Iomm
     flushTimeoutNs: iommu['flush-timeout'] === undefined ? 10_000_000 : check.duration(iommu['flush-timeout'], ['machine', 'iommu', 'flush-timeout'], 'flush timeout'),
     flushQueueSize: iommu['flush-queue'] ?? 256,
     iotlbEntries: iommu['iotlb-entries'] ?? 512,
+    iotlbReplacement: iommu['iotlb-replacement'] ?? 'lru',
     irTableSize: iommu['ir-table-size'] ?? 65536,
   };
 }

@@ -3,23 +3,55 @@
  * turns these into tables, JSON (tlplab/run-v1) and JUnit.
  */
 import type { Diagnostic } from './diagnostics.ts';
-import type { VariantAssignment } from './model.ts';
+import type { ByteSpan, Ending } from '../fabric/ending.ts';
+import type { Race } from './races.ts';
+import type { BreachExpectation, GateName, StopExpectation, VariantAssignment } from './model.ts';
 
 export interface BreachResult {
   readonly kind: string;
   readonly attacker: string;
   readonly victim: string;
+  /** The TLP that did it. */
+  readonly tlp: number;
+  /** Foreign bytes touched (0 for interrupts), and the foreign pieces with their region and owner. */
+  readonly bytes: number;
+  readonly spans: readonly ByteSpan[];
+  /** CPUs that took a foreign interrupt. */
+  readonly cpus: readonly number[];
   readonly evidence: readonly number[];
   readonly detail: string;
 }
 
+/** An attempt the fabric, IOMMU, interrupt remapping or host stopped. */
+export interface StopResult {
+  /** Null for a host-side refusal (no TLP was issued). */
+  readonly tlp: number | null;
+  readonly origin: string;
+  readonly outcome: string;
+  /** Code in the reason registry. */
+  readonly reason: string;
+  readonly faultCode: string | null;
+  /** Where it was decided. */
+  readonly at: string;
+  readonly evidence: readonly number[];
+}
+
 /** A Linux policy check on the attacker's assignment (VFIO viability, isolated MSI). */
 export interface GateResult {
-  readonly gate: 'vfio-viability' | 'isolated-msi';
+  readonly gate: GateName;
   readonly passed: boolean;
   /** Whether the scenario's attacker comes through VFIO, so a failed gate stops the attack. */
   readonly enforced: boolean;
   readonly detail: string;
+}
+
+/** What a run was expected to show: the first matching `expect` rule, as data. */
+export interface ExpectationResult {
+  readonly verdict: 'breached' | 'isolated';
+  readonly breaches: readonly BreachExpectation[] | null;
+  readonly stopped: readonly StopExpectation[] | null;
+  readonly refusedBy: GateName | 'none' | null;
+  readonly because: string | null;
 }
 
 export interface RunResult {
@@ -28,12 +60,19 @@ export interface RunResult {
   readonly title: string;
   readonly variant: VariantAssignment;
   readonly verdict: 'breached' | 'isolated';
+  /** The expected verdict (DESIGN.md §4); the whole expectation beside it. */
   readonly expected: 'breached' | 'isolated';
+  readonly expectation: ExpectationResult;
   readonly pass: boolean;
+  /** How the run differs from its expectation; empty when it passes. */
+  readonly differences: readonly string[];
   readonly breaches: readonly BreachResult[];
-  /** Attempts stopped by the fabric, IOMMU or interrupt remapping. */
-  readonly stopped: readonly { readonly tlp: number; readonly outcome: string; readonly reason: string; readonly faultCode: string | null; readonly at: string }[];
+  readonly stopped: readonly StopResult[];
+  /** The gate that refused the attacker's assignment, or null when the attack ran. */
+  readonly refusedBy: GateName | null;
   readonly gates: readonly GateResult[];
+  /** Every TLP's ending record (and every host refusal), in the order they ended. */
+  readonly tlps: readonly Ending[];
   /** Simulated time at which the run went quiet, ns. */
   readonly endTime: number;
 }
@@ -52,6 +91,8 @@ export interface SuiteResult {
   readonly seed: number;
   readonly runs: readonly RunResult[];
   readonly failures: readonly ScenarioFailure[];
+  /** With `--seeds A..B`: every seed run, and the runs whose outcome depended on the seed. */
+  readonly seeds?: { readonly from: number; readonly to: number; readonly races: readonly Race[]; readonly failedSeeds: readonly number[] };
   /** Wall-clock figures, kept apart so the rest stays byte-identical run to run. */
   readonly meta: { readonly wallMs: number; readonly jobs: number };
 }

@@ -1,18 +1,20 @@
 /**
  * Runs one variant: builds the machine, applies Linux's gates, replays the
- * steps TLP by TLP, and judges what landed (DESIGN.md §3).
+ * steps TLP by TLP, checks the run's invariants, and judges what the ending
+ * records say landed (DESIGN.md §3).
  */
 import { formatRid } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
-import type { Bar } from '../fabric/function.ts';
-import type { InterruptDelivery } from '../interrupts/delivery.ts';
-import { judge, type Effect, type Judgement } from '../policy/verdict.ts';
+import type { Ending } from '../fabric/ending.ts';
+import { judge, type Judgement } from '../policy/verdict.ts';
+import { HOST_REASONS } from '../policy/reasons.ts';
+import { differences } from './expectations.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
-import { buildMachine, type Machine, type MachineEvent } from './machine.ts';
+import { buildMachine, type Machine } from './machine.ts';
+import type { GateName } from './model.ts';
 import { faultCodeText, type RunResult } from './results.ts';
 import { scheduleSteps, type StepRecord } from './steps.ts';
-import type { TraceRecord } from '../sim/trace.ts';
 
 export interface VariantRun {
   readonly result: RunResult;
@@ -20,24 +22,45 @@ export interface VariantRun {
   readonly judgement: Judgement;
   /** TLPs in the order they ended. */
   readonly ended: readonly Tlp[];
+  /** Ending records (TLPs and host refusals) in the order they happened. */
+  readonly endings: readonly Ending[];
   /** Each step with the TLPs it put on the fabric. */
   readonly steps: readonly StepRecord[];
 }
 
+/** A run broke a rule the simulator guarantees (every TLP ends once, every step runs): a bug, exit 3. */
+export class InvariantError extends Error {
+  readonly code = 'INVARIANT';
+}
+
+const GATE_REASON: Record<GateName, string> = {
+  'vfio-viability': HOST_REASONS['gate.vfio-viability'].code,
+  'isolated-msi': HOST_REASONS['gate.isolated-msi'].code,
+};
+
 export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: ScenarioVariant, seed: number): VariantRun {
   const spec = variant.spec;
   const machine = buildMachine(spec, seed);
+  const ended: Tlp[] = [];
+  const endings: Ending[] = [];
+  machine.fabric.onEnd((tlp) => ended.push(tlp));
+  machine.fabric.onEnding((ending) => endings.push(ending));
   const gates = evaluateGates(machine);
   const refused = gates.filter((g) => g.enforced && !g.passed);
-  const ended: Tlp[] = [];
-  let judgement: Judgement = { verdict: 'isolated', breaches: [], refusals: [] };
   let records: StepRecord[] = [];
-  if (refused.length === 0) {
-    machine.fabric.onEnd((tlp) => ended.push(tlp));
+  if (refused.length > 0) {
+    for (const gate of refused) machine.fabric.refuse({ principal: spec.attacker, reason: GATE_REASON[gate.gate], rule: gate.detail, decidedAt: 'host (vfio)', step: -1 });
+  } else {
     records = scheduleSteps(machine);
     machine.kernel.run();
-    judgement = judge(spec.attacker, effectsOf(machine, ended, records), machine.ownership, machine.grants);
+    checkInvariants(machine, records, ended);
   }
+  const judgement = judge(spec.attacker, endings, machine.grants, judgeContext(machine));
+  const refusedBy = refused.length > 0 ? refused[0]!.gate : null;
+  const breaches = judgement.breaches.map((b) => ({ kind: b.kind, attacker: b.attacker, victim: b.victim, tlp: b.tlp, bytes: b.bytes, spans: b.spans, cpus: b.cpus, evidence: b.evidence, detail: b.detail }));
+  const stopped = judgement.stopped.map((s) => ({ tlp: s.tlp, origin: s.origin, outcome: s.outcome, reason: s.reason, faultCode: faultCodeText(s.faultCode), at: s.decidedAt, evidence: s.evidence }));
+  const rule = variant.expectation;
+  const differ = differences(rule, { verdict: judgement.verdict, breaches, stopped, refusedBy });
   const result: RunResult = {
     scenario: spec.name,
     file: loaded.file,
@@ -45,97 +68,80 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
     variant: variant.assignment,
     verdict: judgement.verdict,
     expected: variant.expected,
-    pass: judgement.verdict === variant.expected,
-    breaches: judgement.breaches.map((b) => ({ kind: b.kind, attacker: b.attacker, victim: b.victim, evidence: b.evidence, detail: b.detail })),
-    stopped: judgement.refusals.map((r) => ({ tlp: r.tlp, outcome: r.outcome, reason: r.reason, faultCode: faultCodeText(r.faultCode), at: r.decidedAt })),
+    expectation: { verdict: rule.verdict, breaches: rule.breaches, stopped: rule.stopped, refusedBy: rule.refusedBy, because: rule.because },
+    pass: differ.length === 0,
+    differences: differ,
+    breaches,
+    stopped,
+    refusedBy,
     gates,
+    tlps: endings,
     endTime: machine.kernel.now,
   };
-  return { result, machine, judgement, ended, steps: records };
+  return { result, machine, judgement, ended, endings, steps: records };
 }
 
-/** Turns ended TLPs into the effects the verdict engine judges. */
-function effectsOf(machine: Machine, ended: readonly Tlp[], records: readonly StepRecord[]): Effect[] {
-  const evidence = evidenceIndex(machine.trace.records);
-  const configBy = new Map<number, StepRecord>();
-  for (const record of records) if (record.step.kind === 'config-write') for (const tlp of record.tlps) configBy.set(tlp.id, record);
-  const completions = new Map<number, Tlp>();
-  for (const tlp of ended) if (tlp.request !== null) completions.set(tlp.request.id, tlp);
-  const effects: Effect[] = [];
-  for (const record of records) {
-    if (record.refused !== null && 'by' in record.step && record.step.by === machine.spec.attacker) {
-      effects.push({ kind: 'refusal', tlp: 0, origin: record.step.by, outcome: 'blocked', reason: record.refused.reason, faultCode: null, decidedAt: 'host', evidence: [] });
-    }
+/**
+ * What must hold after every run (DESIGN.md §1): every step ran, nothing is
+ * left in flight, every TLP ended exactly once (a second ending already
+ * throws in the fabric).
+ */
+function checkInvariants(machine: Machine, records: readonly StepRecord[], ended: readonly Tlp[]): void {
+  const skipped = records.filter((r) => !r.performed);
+  if (skipped.length > 0) throw new InvariantError(`step(s) ${skipped.map((r) => r.step.index).join(', ')} never ran`);
+  if (machine.fabric.inFlight !== 0) {
+    const open = records.flatMap((r) => r.tlps).filter((t) => t.outcome === null);
+    const named = open.length > 0 ? `: ${open.map((t) => t.label).join(', ')}` : '';
+    throw new InvariantError(`${machine.fabric.inFlight} TLP(s) never ended${named}`);
   }
+  const seen = new Set<number>();
   for (const tlp of ended) {
-    const ids = evidence.get(tlp.id) ?? [];
-    const step = configBy.get(tlp.id);
-    if (step !== undefined && step.step.kind === 'config-write') {
-      if (tlp.outcome === 'delivered') effects.push({ kind: 'config', principal: step.step.by, device: step.step.device, offset: step.step.offset, evidence: ids });
+    if (seen.has(tlp.id)) throw new InvariantError(`${tlp.label} ended twice`);
+    seen.add(tlp.id);
+  }
+  if (machine.kernel.pending > 0) throw new InvariantError(`${machine.kernel.pending} event(s) still queued after the run went quiet`);
+}
+
+/** Trace evidence per ending, and the trace facts that say how a TLP got where it landed. */
+function judgeContext(machine: Machine) {
+  const records = machine.trace.records;
+  const byTlp = new Map<number, number[]>();
+  const refusals = new Map<string, number[]>();
+  for (const record of records) {
+    if (record.type === 'host.refused') {
+      const key = `${record.step}/${record.reason}`;
+      refusals.set(key, [...(refusals.get(key) ?? []), record.id]);
       continue;
     }
-    if (tlp.origin === 'host' || tlp.type === 'Cpl' || tlp.type === 'CplD' || tlp.type === 'Msg') continue;
-    const principal = machine.ownership.ownerOfFunction(tlp.origin) ?? 'host';
-    if (tlp.outcome === 'delivered' || tlp.outcome === 'completed') {
-      const target = tlp.target as (InterruptDelivery | Bar | { kind?: string }) | null;
-      if (target !== null && 'kind' in target && target.kind === 'interrupt') {
-        const d = target as InterruptDelivery;
-        effects.push({ kind: 'interrupt', tlp: tlp.id, principal, origin: tlp.origin, vector: d.vector, destination: d.destination, vectorOwner: d.vectorOwner, irte: d.irte, irteOwner: d.entryOwner, evidence: ids });
-      } else if (target !== null && (('kind' in target && target.kind === 'memory') || 'fn' in target)) {
-        const op = tlp.type === 'MemWr' ? 'write' : 'read';
-        const readBy = op === 'read' ? readerOf(machine, completions.get(tlp.id)) : principal;
-        if (readBy !== principal) {
-          // A read under a forged requester ID is answered to that ID: the data does not reach the attacker.
-          effects.push({ kind: 'refusal', tlp: tlp.id, origin: tlp.origin, outcome: 'misrouted', reason: `completion went to ${readBy ?? 'nobody'}`, faultCode: null, decidedAt: tlp.decidedAt, evidence: ids });
-          continue;
-        }
-        effects.push({ kind: 'access', tlp: tlp.id, principal, origin: tlp.origin, op, address: tlp.address, length: tlp.length, time: tlp.endedAt, evidence: ids, how: howItGotThere(machine, tlp, ids) });
-      }
-    } else if (principal === machine.spec.attacker) {
-      effects.push({ kind: 'refusal', tlp: tlp.id, origin: tlp.origin, outcome: tlp.outcome!, reason: tlp.reason, faultCode: tlp.faultCode, decidedAt: tlp.decidedAt, evidence: ids });
-    }
-  }
-  return effects;
-}
-
-/** Who received a read's data: the owner of the function its completion was delivered to. */
-function readerOf(machine: Machine, completion: Tlp | undefined): string | null {
-  if (completion === undefined || completion.outcome !== 'delivered' || completion.target === null) return null;
-  const fn = completion.target as { id?: string };
-  return fn.id === undefined ? null : (machine.ownership.ownerOfFunction(fn.id) ?? 'host');
-}
-
-/** Trace record ids per TLP id, in order. */
-function evidenceIndex(records: readonly TraceRecord<MachineEvent>[]): Map<number, number[]> {
-  const index = new Map<number, number[]>();
-  for (const record of records) {
     const tlp = (record as { tlp?: unknown }).tlp;
     if (typeof tlp !== 'number' || tlp === 0) continue;
-    const list = index.get(tlp) ?? [];
-    list.push(record.id);
-    index.set(tlp, list);
+    const list = byTlp.get(tlp);
+    if (list === undefined) byTlp.set(tlp, [record.id]);
+    else list.push(record.id);
   }
-  return index;
-}
-
-/** The facts in a TLP's trace that explain how it reached what it reached. */
-function howItGotThere(machine: Machine, tlp: Tlp, ids: readonly number[]): string {
-  const records = machine.trace.records;
-  const facts: string[] = [];
-  if (tlp.issuedRequesterId !== machine.fabric.fn(tlp.origin).rid) facts.push(`forged requester ID ${formatRid(tlp.issuedRequesterId)}`);
-  for (const id of ids) {
-    const r = records[id - 1]!;
-    if (r.type === 'iommu.translate') {
-      if (r.stale) facts.push(`stale IOTLB entry (${r.source}) after unmap`);
-      else if (r.source === 'translated') facts.push('AT=translated request passed without translation');
-      else if (r.source === 'identity') facts.push('identity (pass-through) domain');
-      else if (r.source === 'remapping-off') facts.push('DMA remapping off');
-      else if (r.source === 'untranslated-range') facts.push('address consumed before the IOMMU');
-      else facts.push(`translated by domain ${r.domain} (${r.source})`);
-    } else if (r.type === 'tlp.hop') {
-      if (r.decision === 'p2p-direct') facts.push(`routed peer-to-peer at ${r.node} (${r.rule})`);
-      else if (r.decision === 'reflect-down') facts.push(`reflected back down at ${r.node}: no ACS Upstream Forwarding`);
-    }
-  }
-  return [...new Set(facts)].join('; ');
+  const evidence = (e: Ending) => (e.tlp === null ? (refusals.get(`${e.step}/${e.reason}`) ?? []) : (byTlp.get(e.tlp) ?? []));
+  return {
+    evidence,
+    how(e: Ending): string {
+      if (e.tlp === null) return '';
+      const facts: string[] = [];
+      const fn = machine.fabric.functions.get(e.origin);
+      if (fn !== undefined && e.requester !== fn.rid) facts.push(`forged requester ID ${formatRid(e.requester)}`);
+      for (const id of evidence(e)) {
+        const r = records[id - 1]!;
+        if (r.type === 'iommu.translate') {
+          if (r.stale) facts.push(`stale IOTLB entry (${r.source}) after unmap`);
+          else if (r.source === 'translated') facts.push('AT=translated request passed without translation');
+          else if (r.source === 'identity') facts.push('identity (pass-through) domain');
+          else if (r.source === 'remapping-off') facts.push('DMA remapping off');
+          else if (r.source === 'untranslated-range') facts.push('address consumed before the IOMMU');
+          else facts.push(`translated by domain ${r.domain} (${r.source})`);
+        } else if (r.type === 'tlp.hop') {
+          if (r.decision === 'p2p-direct') facts.push(`routed peer-to-peer at ${r.node} (${r.rule})`);
+          else if (r.decision === 'reflect-down') facts.push(`reflected back down at ${r.node}: no ACS Upstream Forwarding`);
+        }
+      }
+      return [...new Set(facts)].join('; ');
+    },
+  };
 }

@@ -6,6 +6,7 @@
  * (schemas/tlplab-v1.schema.json) describes exactly what a file may hold.
  */
 import { z } from 'zod';
+import { BREACH_KINDS } from '../policy/verdict.ts';
 
 /** on / off, or true / false. */
 const Toggle = z.union([z.boolean(), z.enum(['on', 'off'])]).describe('on | off');
@@ -169,6 +170,8 @@ const Iommu = z.strictObject({
   'flush-timeout': Duration.optional(),
   'flush-queue': z.number().int().optional(),
   'iotlb-entries': z.number().int().optional(),
+  /** Which entry a full IOTLB gives up: least recently used, or a seeded random one (VT-d leaves it open). */
+  'iotlb-replacement': z.enum(['lru', 'random']).optional(),
   /** Interrupt remapping table entries (IRTA.S); default 65536 as Linux. */
   'ir-table-size': z.number().int().optional(),
 });
@@ -204,6 +207,11 @@ const Machine = z.strictObject({
   'msi-doorbell': z.strictObject({ at: Quantity, 'before-iommu': Toggle.optional() }).optional(),
   kernel: Kernel.optional(),
   'hop-latency': Duration.optional(),
+  /**
+   * Seeded timing where PCIe leaves the order open: arbitration among TLPs reaching a
+   * port in the same ns over different links, and extra per-hop latency (links never reorder).
+   */
+  fabric: z.strictObject({ arbitration: z.enum(['fifo', 'seeded']).optional(), jitter: Duration.optional() }).optional(),
   memory: z.array(Memory),
   devices: z.array(Device),
   irtes: z.array(Irte).optional(),
@@ -249,9 +257,17 @@ const Step = z.strictObject({
   note: z.string().optional(),
 });
 
+const BreachKind = z.enum(BREACH_KINDS);
+
 const ExpectRule = z.strictObject({
   when: z.record(z.string(), z.unknown()).optional(),
   verdict: z.enum(['breached', 'isolated']),
+  /** The run's distinct breaches, exactly: each { kind, victim? }. */
+  breaches: z.array(z.strictObject({ kind: BreachKind, victim: z.string().optional() })).optional(),
+  /** The run's stopped attempts, exactly: each { reason | fault, at? } (a reason code, a fault code like 0x26, where it was decided). */
+  stopped: z.array(z.strictObject({ reason: z.string().optional(), fault: z.union([z.string(), z.number().int().nonnegative()]).optional(), at: z.string().optional() })).optional(),
+  /** The Linux gate that refused the assignment (attack.via: vfio), or none. */
+  'refused-by': z.enum(['vfio-viability', 'isolated-msi', 'none']).optional(),
   because: z.string().optional(),
 });
 

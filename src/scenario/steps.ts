@@ -6,6 +6,8 @@
 import type { EventHandler } from '../sim/kernel.ts';
 import { Priority } from '../sim/kernel.ts';
 import type { Tlp } from '../pcie/tlp.ts';
+import type { Ending } from '../fabric/ending.ts';
+import { HOST_REASONS as R } from '../policy/reasons.ts';
 import { requestTranslation } from '../iommu/ats.ts';
 import { CapabilityId } from '../pcie/config-space.ts';
 import { composeRemappable } from '../interrupts/x86-msi.ts';
@@ -17,12 +19,21 @@ export class StepError extends Error {
   readonly code = 'STEP_FAILED';
 }
 
-/** What a step put on the fabric, for attributing effects (config writes by a principal). */
+/** What a step did: the TLPs it put on the fabric, or the host's refusal of it. */
 export interface StepRecord {
   readonly step: StepSpec;
   readonly tlps: Tlp[];
-  /** Why the host refused a principal's action before anything reached the fabric. */
-  refused: { readonly reason: string; readonly rule: string } | null;
+  /** The host refused a principal's action before anything reached the fabric (its ending record). */
+  refused: Ending | null;
+  /** Set when the step's event ran (a run checks every step did). */
+  performed: boolean;
+}
+
+/** A host-side refusal, before it becomes an ending record. */
+interface Refusal {
+  readonly reason: string;
+  readonly rule: string;
+  readonly decidedAt: string;
 }
 
 /** Schedules every step at its time; returns the records the steps fill as they run. */
@@ -31,11 +42,17 @@ export function scheduleSteps(machine: Machine): StepRecord[] {
   const handler: EventHandler<StepRecord> = {
     name: 'scenario step',
     handle(record) {
-      perform(machine, record);
+      machine.fabric.currentStep = record.step.index;
+      try {
+        perform(machine, record);
+      } finally {
+        machine.fabric.currentStep = -1;
+        record.performed = true;
+      }
     },
   };
   for (const step of machine.spec.steps) {
-    const record: StepRecord = { step, tlps: [], refused: null };
+    const record: StepRecord = { step, tlps: [], refused: null, performed: false };
     records.push(record);
     // Host actions run before traffic issued at the same nanosecond; otherwise file order.
     const priority = 'from' in step ? Priority.Normal : Priority.Control;
@@ -73,9 +90,10 @@ function perform(machine: Machine, record: StepRecord): void {
       else machine.x86?.vtd?.invalidateIec();
       return;
     case 'config-write': {
+      const refusal = notHeldRefusal(machine, step.by, step.device, 'config space') ?? msiConfigRefusal(machine, step);
+      if (refusal !== null) return refuse(machine, record, step.by, refusal);
       const fn = machine.fabric.fn(step.device);
-      record.refused = msiConfigRefusal(machine, step);
-      if (record.refused === null) record.tlps.push(machine.fabric.hostIssue({ type: 'CfgWr', targetId: fn.rid, address: step.offset, length: step.size, data: step.value }));
+      record.tlps.push(machine.fabric.hostIssue({ type: 'CfgWr', targetId: fn.rid, address: step.offset, length: step.size, data: step.value, actingFor: actingFor(step.by) }));
       return;
     }
     case 'mmio-write':
@@ -83,6 +101,26 @@ function perform(machine: Machine, record: StepRecord): void {
     case 'wait':
       return;
   }
+}
+
+/**
+ * A user reaches config space and BARs only of devices it holds through
+ * VFIO: the device fd it opened is the only way in (vfio_pci_core_read /
+ * vfio_pci_core_write, vfio_pci_core_mmap act on that device's regions).
+ */
+function notHeldRefusal(machine: Machine, by: string, device: string, what: string): Refusal | null {
+  const owner = machine.ownership.ownerOfFunction(device) ?? 'host';
+  if (by === 'host' || owner === by) return null;
+  return { reason: R['vfio.not-owner'].code, rule: `${device}'s ${what} is reachable only through its VFIO device, held by ${owner}, not by ${by}`, decidedAt: 'host (vfio-pci)' };
+}
+
+function refuse(machine: Machine, record: StepRecord, by: string, refusal: Refusal): void {
+  record.refused = machine.fabric.refuse({ principal: by, step: record.step.index, ...refusal });
+}
+
+/** Host-issued TLPs for a user act for it; the host's own are nobody's but the host's. */
+function actingFor(by: string): string | null {
+  return by === 'host' ? null : by;
 }
 
 /**
@@ -94,25 +132,29 @@ function perform(machine: Machine, record: StepRecord): void {
  */
 function mmioWrite(machine: Machine, record: StepRecord, step: Extract<StepSpec, { kind: 'mmio-write' }>): void {
   const device = step.target.bar.device;
-  const owner = machine.ownership.ownerOfFunction(device);
-  if (step.by !== 'host' && owner !== step.by) {
-    record.refused = { reason: 'mmio.not-mapped', rule: `${device}'s BARs are mapped only to ${owner ?? 'host'}, not to ${step.by}` };
-    return;
-  }
+  const address = machine.address(step.target);
+  const held = notHeldRefusal(machine, step.by, device, 'BARs');
+  if (held !== null) return refuse(machine, record, step.by, held);
   // A sub-range of the BAR kept by someone else (regions:) is not mapped to the BAR's owner: the
   // vfio-pci variant driver hides it (hisi_acc_vfio_pci: hisi_acc_pci_rw_access_check() and its mmap override).
-  const piece = machine.ownership.at(machine.address(step.target));
+  const piece = machine.ownership.at(address);
   if (step.by !== 'host' && piece !== undefined && piece.owner !== step.by) {
-    record.refused = { reason: 'vfio.region-not-mapped', rule: `${piece.name} in ${device}'s BAR belongs to ${piece.owner}: the vfio-pci variant driver maps only the rest of the BAR to ${step.by}` };
-    return;
+    return refuse(machine, record, step.by, {
+      reason: R['vfio.region-not-mapped'].code,
+      rule: `${piece.name} in ${device}'s BAR belongs to ${piece.owner}: the vfio-pci variant driver maps only the rest of the BAR to ${step.by}`,
+      decidedAt: 'host (vfio-pci)',
+    });
   }
   const msix = machine.spec.machine.functions.find((f) => f.id === device)?.msix;
   const inTable = msix !== null && msix !== undefined && msix.bar === step.target.bar.index && step.target.offset >= msix.offset && step.target.offset < msix.offset + msix.vectors * 16;
   if (inTable && step.by !== 'host' && msix.programmedBy === 'host') {
-    record.refused = { reason: 'vfio.msix-table-protected', rule: 'vfio-pci virtualizes the MSI-X table: a user\'s writes to it through the BAR region are dropped' };
-    return;
+    return refuse(machine, record, step.by, {
+      reason: R['vfio.msix-table-protected'].code,
+      rule: "vfio-pci virtualizes the MSI-X table: a user's writes to it through the BAR region are dropped",
+      decidedAt: 'host (vfio-pci)',
+    });
   }
-  record.tlps.push(machine.fabric.hostIssue({ type: 'MemWr', address: machine.address(step.target), data: step.value, length: step.size }));
+  record.tlps.push(machine.fabric.hostIssue({ type: 'MemWr', address, data: step.value, length: step.size, actingFor: actingFor(step.by) }));
 }
 
 /** MSI Message Control (PCIe 6.0 §7.7.1.2): the only bit a guest may flip when the host programs the message. */
@@ -127,7 +169,7 @@ const MSI_ENABLE = 0x1;
  * only when nothing but the Enable bit changes (msi_msix_flags_write).
  * `programmed-by: owner` is pciback's permissive mode: everything passes.
  */
-function msiConfigRefusal(machine: Machine, step: Extract<StepSpec, { kind: 'config-write' }>): StepRecord['refused'] {
+function msiConfigRefusal(machine: Machine, step: Extract<StepSpec, { kind: 'config-write' }>): Refusal | null {
   if (step.by === 'host') return null;
   const spec = machine.spec.machine.functions.find((f) => f.id === step.device)?.msi;
   const cap = machine.fabric.fn(step.device).config.findCapability(CapabilityId.msi);
@@ -144,7 +186,11 @@ function msiConfigRefusal(machine: Machine, step: Extract<StepSpec, { kind: 'con
     const changed = byte ^ ((control >>> (8 * (at - cap - 2))) & 0xff);
     if (allowed < 0 || (changed & ~allowed) !== 0) {
       const field = allowed < 0 ? 'Message Address, Data or Mask' : 'Message Control bits other than Enable';
-      return { reason: 'pciback.msi-read-only', rule: `xen-pciback: ${step.by} may not write ${field} of ${step.device}'s MSI capability (offset 0x${at.toString(16)}); the host programs the message (permissive mode off)` };
+      return {
+        reason: R['pciback.msi-read-only'].code,
+        rule: `xen-pciback: ${step.by} may not write ${field} of ${step.device}'s MSI capability (offset 0x${at.toString(16)}); the host programs the message (permissive mode off)`,
+        decidedAt: 'host (xen-pciback)',
+      };
     }
   }
   return null;

@@ -4,6 +4,8 @@
  * ending. `explain` and `send` print it; `send --json` returns its path.
  */
 import type { TraceRecord } from '../sim/trace.ts';
+import type { Effect, Ending } from '../fabric/ending.ts';
+import { reasonInfo } from './reasons.ts';
 import { formatAddress } from '../pcie/range.ts';
 import type { MachineEvent } from './machine.ts';
 import { faultCodeText } from './results.ts';
@@ -28,11 +30,16 @@ export interface TlpStory {
   readonly reason: string;
   readonly faultCode: string | null;
   readonly target: string | null;
+  /** The registry's line for the reason, and its source. */
+  readonly reasonTitle: string;
+  readonly reasonSource: string;
+  /** What it touched (the ending record's effects); empty when it reached nothing. */
+  readonly effects: readonly Effect[];
   /** Trace record ids of this story. */
   readonly evidence: readonly number[];
 }
 
-export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number): TlpStory {
+export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending): TlpStory {
   const path: PathEntry[] = [];
   const evidence: number[] = [];
   let story: Partial<TlpStory> & { tlp: number } = { tlp };
@@ -55,6 +62,9 @@ export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: num
     reason: story.reason ?? '',
     faultCode: story.faultCode ?? null,
     target: story.target ?? null,
+    reasonTitle: reasonInfo(story.reason ?? '')?.title ?? '',
+    reasonSource: reasonInfo(story.reason ?? '')?.source ?? '',
+    effects: ending?.effects ?? [],
     evidence,
   };
 }
@@ -80,7 +90,7 @@ function describe(r: TraceRecord<MachineEvent>): PathEntry | null {
     case 'ir.fault':
       return { at: r.time, device: `interrupt remapping (${r.model})`, decision: 'fault', rule: r.reason, detail: `${faultCodeText(r.code) ?? 'target abort'}${r.index === null ? '' : `, index ${r.index}`}` };
     case 'msi.delivered':
-      return { at: r.time, device: r.controller, decision: 'deliver', rule: `${r.path}`, detail: `vector 0x${r.vector.toString(16)} to CPU ${r.destination}, vector owned by ${r.vectorOwner ?? 'nobody'}${r.irte === null ? '' : `, entry ${r.irte} of ${r.entryOwner ?? 'nobody'}`}` };
+      return { at: r.time, device: r.controller, decision: 'deliver', rule: `${r.path}`, detail: `vector 0x${r.vector.toString(16)} to ${r.cpus.length === 0 ? 'the posted descriptor' : `CPU ${r.cpus.join(',')}`}, vector owned by ${[...new Set(r.vectorOwners.map((o) => o ?? 'nobody'))].join('/')}${r.irte === null ? '' : `, entry ${r.irte} of ${r.entryOwner ?? 'nobody'}`}` };
     default:
       return null;
   }

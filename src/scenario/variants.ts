@@ -8,6 +8,7 @@
 import { produce } from 'immer';
 import type { Checker } from './checker.ts';
 import { didYouMean } from './diagnostics.ts';
+import { expectRule } from './expectations.ts';
 import type { ExpectRuleSpec, VariantAssignment } from './model.ts';
 import { ScenarioSchema, type ScenarioFile } from './schema.ts';
 import type { Path } from './source.ts';
@@ -105,7 +106,7 @@ export function matches(rule: ExpectRuleSpec, assignment: VariantAssignment): bo
 
 /** Checks the rules against the axes; returns them with the index of the rule each combination takes. */
 export function checkExpectations(file: ScenarioFile, axes: readonly VariantAxis[], check: Checker): ExpectRuleSpec[] {
-  const rules: ExpectRuleSpec[] = file.expect.map((rule) => ({ when: rule.when ?? {}, verdict: rule.verdict, because: rule.because ?? null }));
+  const rules: ExpectRuleSpec[] = file.expect.map((rule, r) => expectRule(file, rule, r, check));
   rules.forEach((rule, r) => {
     for (const [name, value] of Object.entries(rule.when)) {
       const axis = axes.find((a) => a.name === name);

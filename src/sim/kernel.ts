@@ -1,9 +1,9 @@
 /**
  * The discrete-event kernel: an integer-nanosecond clock and a queue of
- * events ordered (time, priority, sequence). Modelled on SimPy's
+ * events ordered (time, priority, rank, sequence). Modelled on SimPy's
  * Environment{now, schedule, step, run}; it knows nothing of PCIe.
  */
-import { EventQueue, MAX_PRIORITY } from './queue.ts';
+import { EventQueue, MAX_PRIORITY, MAX_RANK } from './queue.ts';
 
 /** Something that receives events. `name` identifies it in errors and traces. */
 export interface EventHandler<P = unknown> {
@@ -56,15 +56,20 @@ export class Kernel {
     return this.queue.size;
   }
 
-  /** Schedules `handler.handle(payload)` after `delay` ns (an integer ≥ 0). */
-  schedule<P>(delay: number, handler: EventHandler<P>, payload: P, priority: number = Priority.Normal): void {
+  /**
+   * Schedules `handler.handle(payload)` after `delay` ns (an integer ≥ 0).
+   * Among events at the same time and priority, lower `rank` (0..63) runs
+   * first, then insertion order: a caller's arbitration between sources.
+   */
+  schedule<P>(delay: number, handler: EventHandler<P>, payload: P, priority: number = Priority.Normal, rank = 0): void {
     if (!Number.isSafeInteger(delay) || delay < 0) {
       throw new RangeError(`delay must be a non-negative integer of ns, got ${delay}`);
     }
     if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
       throw new RangeError(`priority must be an integer in 0..${MAX_PRIORITY}, got ${priority}`);
     }
-    this.queue.push(this.clock + delay, priority, handler as EventHandler<never>, payload);
+    if (!Number.isInteger(rank) || rank < 0 || rank > MAX_RANK) throw new RangeError(`rank must be an integer in 0..${MAX_RANK}, got ${rank}`);
+    this.queue.push(this.clock + delay, priority, handler as EventHandler<never>, payload, rank);
   }
 
   /** Schedules at an absolute time, which must not lie in the past. */

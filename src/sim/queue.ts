@@ -1,15 +1,19 @@
 /**
- * Binary min-heap of events keyed (time, priority, sequence).
+ * Binary min-heap of events keyed (time, priority, rank, sequence).
  *
  * The key is split over two float64 lanes: `time` (integer ns) and
- * `order` = priority * 2^40 + sequence. Comparing (time, order) therefore
- * orders by time, then priority, then insertion: ties are first-in-first-out
- * and a run repeats exactly. Parallel arrays instead of one object per entry
- * keep the hot path free of allocation (DESIGN.md §1).
+ * `order` = priority * 2^46 + rank * 2^40 + sequence (52 bits, exact in a
+ * float64). Comparing (time, order) therefore orders by time, then
+ * priority, then rank (a caller's tie-breaker, 0 by default), then
+ * insertion: remaining ties are first-in-first-out and a run repeats
+ * exactly. Parallel arrays instead of one object per entry keep the hot
+ * path free of allocation (DESIGN.md §1).
  */
 
 const SEQUENCE_BITS = 2 ** 40;
-export const MAX_PRIORITY = 4095;
+const RANK_BITS = 2 ** 6;
+export const MAX_PRIORITY = 63;
+export const MAX_RANK = RANK_BITS - 1;
 const INITIAL_CAPACITY = 1024;
 
 /*
@@ -40,10 +44,10 @@ export class EventQueue<H, P> {
     return this.count === 0 ? Infinity : this.times[0]!;
   }
 
-  push(time: number, priority: number, handler: H, payload: P): void {
+  push(time: number, priority: number, handler: H, payload: P, rank = 0): void {
     if (this.sequence >= SEQUENCE_BITS) throw new RangeError('event sequence exhausted (2^40 events)');
     if (this.count === this.times.length) this.grow();
-    const order = priority * SEQUENCE_BITS + this.sequence++;
+    const order = (priority * RANK_BITS + rank) * SEQUENCE_BITS + this.sequence++;
     // A free slot, else the next never-used one (used slots = count + freeCount ≤ capacity).
     const slot = this.freeCount > 0 ? this.free[--this.freeCount]! : this.count + this.freeCount;
     this.handlers[slot] = handler;

@@ -109,8 +109,9 @@ describe('P2P Completion Redirect (CR)', () => {
     const t = build(switchPair(acs([]), acs(dp1Ctl)));
     const read = t.send('a', { type: 'MemRd', address: barOf(t, 'b') });
     expect([read.outcome, read.target?.name]).toEqual(['completed', 'b.bar0']);
-    const cpl = t.trace.records.find((r) => r.type === 'tlp.issued' && r.kind === 'CplD')!;
-    return t.trace.records.flatMap((r) => (r.type === 'tlp.hop' && r.tlp === cpl.tlp ? [`${r.node}:${r.decision}`] : []));
+    const cpl = t.trace.records.find((r) => r.type === 'tlp.issued' && r.kind === 'CplD');
+    const id = cpl?.type === 'tlp.issued' ? cpl.tlp : -1;
+    return t.trace.records.flatMap((r) => (r.type === 'tlp.hop' && r.tlp === id ? [`${r.node}:${r.decision}`] : []));
   };
 
   it('without CR the completion of a peer read goes straight back to the peer', () => {
@@ -209,7 +210,7 @@ describe('configuration requests only come from the root complex (PCIe 6.0 §7.3
   it('a device-issued CfgWr is an Unsupported Request at the first port', () => {
     const t = build(switchPair(acs([])));
     const tlp = t.send('a', { type: 'CfgWr', targetId: t.fabric.fn('b').rid, address: 0x4, data: 0 });
-    expect([tlp.outcome, tlp.reason, tlp.decidedAt]).toEqual(['unsupported-request', 'config-from-below', 'dp0']);
+    expect([tlp.outcome, tlp.reason, tlp.decidedAt]).toEqual(['unsupported-request', 'route.config-from-below', 'dp0']);
   });
 
   it('the host’s config write to a port’s ACS control changes routing from the next TLP on', () => {

@@ -98,7 +98,7 @@ describe('routing invariants (fast-check over random machines and traffic)', () 
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 2 ** 31 }), (seed) => {
         const { trace } = simulate(seed);
-        expect(trace.records.filter((r) => r.type === 'tlp.ended' && r.reason === 'routing-loop')).toEqual([]);
+        expect(trace.records.filter((r) => r.type === 'tlp.ended' && r.reason === 'route.loop')).toEqual([]);
       }),
       { numRuns: 60 },
     );

@@ -14,14 +14,14 @@ describe('a forged MSI from a passed-through NIC (DESIGN.md §2 "Interrupt remap
     const irq = delivered(m.send('nic', forgedCompat));
     expect(irq).toMatchObject({ vector: 0x30, destination: 0, cpus: [0], path: 'untranslated', irte: null, causedBy: 'nic' });
     // 0x30 is ISA IRQ0's vector on the host (irq_vectors.h ISA_IRQ_VECTOR(0)): not vm1's.
-    expect(irq.vectorOwner).toBe('host');
+    expect(irq.receivers).toEqual([{ cpu: 0, vector: 0x30, vectorOwner: 'host' }]);
     expect(m.cpus.apics[0]!.received.at(-1)).toMatchObject({ vector: 0x30 });
   });
 
   it('is delivered with the attacker\'s vector when VT-d interrupt remapping is off (VT-d §5.1.4, GSTS.IRES=0)', () => {
     const m = referenceMachine({ vtd: { enabled: false } });
     const irq = delivered(m.send('nic', forgedCompat));
-    expect(irq).toMatchObject({ vector: 0x30, destination: 0, path: 'untranslated', vectorOwner: 'host' });
+    expect(irq).toMatchObject({ vector: 0x30, destination: 0, path: 'untranslated', receivers: [{ cpu: 0, vector: 0x30, vectorOwner: 'host' }] });
   });
 
   it('faults 0x25 when remapping is on and CFI is clear (VT-d §5.1.4; Linux blocks compatibility-format MSIs)', () => {
@@ -45,7 +45,7 @@ describe('a forged MSI from a passed-through NIC (DESIGN.md §2 "Interrupt remap
     const m = referenceMachine({ nosid: true });
     const nvme = m.setup.programmed.find((p) => p.device === 'nvme')!;
     const irq = delivered(m.send('nic', { type: 'MemWr', length: 4, ...composeRemappable(nvme.irte!) }));
-    expect(irq).toMatchObject({ path: 'remapped', irte: 4, vector: nvme.cpuVector, destination: nvme.apicId, entryOwner: 'host', vectorOwner: 'host', causedBy: 'nic' });
+    expect(irq).toMatchObject({ path: 'remapped', irte: 4, vector: nvme.cpuVector, destination: nvme.apicId, entryOwner: 'host', receivers: [{ cpu: nvme.apicId, vector: nvme.cpuVector, vectorOwner: 'host' }], causedBy: 'nic' });
     expect(m.events('msi.delivered').at(-1)).toMatchObject({ irte: 4, entryOwner: 'host', causedBy: 'nic' });
   });
 
@@ -53,7 +53,8 @@ describe('a forged MSI from a passed-through NIC (DESIGN.md §2 "Interrupt remap
     const m = referenceMachine();
     const nic = m.sources.source('nic').signal(2)!;
     m.run();
-    expect(delivered(nic)).toMatchObject({ path: 'remapped', irte: 2, entryOwner: 'vm1', vectorOwner: 'vm1', causedBy: 'nic' });
+    expect(delivered(nic)).toMatchObject({ path: 'remapped', irte: 2, entryOwner: 'vm1', causedBy: 'nic' });
+    expect(delivered(nic).receivers.map((r) => r.vectorOwner)).toEqual(['vm1']);
     const nvme = m.sources.source('nvme').signal(0)!;
     m.run();
     expect(delivered(nvme)).toMatchObject({ path: 'remapped', irte: 4, entryOwner: 'host', causedBy: 'nvme' });

@@ -25,7 +25,7 @@ function attack(hw: Partial<X86HardwareSpec>): { compat: Tlp; forged: Tlp } {
   return { compat, forged };
 }
 
-const summary = (t: Tlp) => (t.outcome === 'delivered' ? `delivered irte=${(t.target as InterruptDelivery).irte} owner=${(t.target as InterruptDelivery).irte === null ? (t.target as InterruptDelivery).vectorOwner : (t.target as InterruptDelivery).entryOwner}` : `${t.outcome} ${t.faultCode === null ? t.reason : `0x${t.faultCode.toString(16)}`}`);
+const summary = (t: Tlp) => (t.outcome === 'delivered' ? `delivered irte=${(t.target as InterruptDelivery).irte} owner=${(t.target as InterruptDelivery).irte === null ? (t.target as InterruptDelivery).receivers[0]?.vectorOwner : (t.target as InterruptDelivery).entryOwner}` : `${t.outcome} ${t.faultCode === null ? t.reason : `0x${t.faultCode.toString(16)}`}`);
 
 describe('the DESIGN.md §5 matrix (interrupt-remapping × source-id-validation), VT-d', () => {
   it.each([

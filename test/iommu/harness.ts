@@ -1,4 +1,5 @@
 /** Test helpers: a fabric with an IOMMU installed and one trace for both layers. */
+import '../../src/interrupts/reasons.ts';
 import type { Kernel } from '../../src/sim/kernel.ts';
 import type { Trace} from '../../src/sim/trace.ts';
 import { type TraceRecord } from '../../src/sim/trace.ts';
@@ -32,7 +33,7 @@ export interface IommuHarness {
 export const interruptSink: AddressTarget = {
   name: 'interrupt-window',
   accept(tlp, _address, root) {
-    root.finish(tlp, 'delivered', 'interrupt', 'test: interrupt target', this);
+    root.finish(tlp, 'delivered', 'interrupt.delivered', 'test: interrupt target', this);
   },
 };
 

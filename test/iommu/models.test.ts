@@ -4,6 +4,7 @@
  * (SMMUv3 has none), AMD's HyperTransport range, and what passes while
  * remapping is off. Each row names its source.
  */
+import '../../src/interrupts/reasons.ts';
 import { describe, expect, it } from 'vitest';
 import { requesterId } from '../../src/pcie/bdf.ts';
 import { attachDevice } from '../../src/iommu/iommu.ts';
@@ -109,7 +110,7 @@ describe('identity domains and device TLBs', () => {
 });
 
 describe('SMMUv3 MSIs: translated writes to a doorbell the kernel maps (Linux iommu_dma_get_msi_page)', () => {
-  const its: AddressTarget = { name: 'gits-translater', accept: (tlp, _a, root) => root.finish(tlp, 'delivered', 'msi', 'test ITS doorbell', its) };
+  const its: AddressTarget = { name: 'gits-translater', accept: (tlp, _a, root) => root.finish(tlp, 'delivered', 'interrupt.delivered', 'test ITS doorbell', its) };
 
   it.each([
     ['write to the doorbell IOVA reaches the ITS', 'MemWr', 0x800_0040, 'delivered', null],

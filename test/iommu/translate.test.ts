@@ -1,4 +1,5 @@
 /** DMA remapping end to end on VT-d (legacy mode, the reference model). */
+import '../../src/interrupts/reasons.ts';
 import { describe, expect, it } from 'vitest';
 import { requesterId } from '../../src/pcie/bdf.ts';
 import { attachDevice } from '../../src/iommu/iommu.ts';
@@ -130,7 +131,7 @@ describe('fault-processing disable (VT-d 5.10 §9.3 FPD; Table 30 "Qualified")',
 
 describe('the interrupt window FEEx_xxxxh (VT-d 5.10 §3.15, Table 15 fault 29h, Table 30 LGN.4)', () => {
   it.each([
-    ['DWORD write', 'delivered', 'interrupt', null, { type: 'MemWr', length: 4 }],
+    ['DWORD write', 'delivered', 'interrupt.delivered', null, { type: 'MemWr', length: 4 }],
     ['2-byte write', 'faulted', 'iommu.interrupt-range-illegal', 0x29, { type: 'MemWr', length: 2 }],
     ['8-byte write', 'faulted', 'iommu.interrupt-range-illegal', 0x29, { type: 'MemWr', length: 8 }],
     ['DWORD read', 'faulted', 'iommu.interrupt-range-illegal', 0x29, { type: 'MemRd', length: 4 }],
@@ -172,8 +173,8 @@ describe('after translation the address goes where it decodes (VT-d 5.10 §3.17)
 
 describe('DMA remapping off (VT-d 5.10 §4.2.1, GSTS.TES = 0)', () => {
   it.each([
-    ['untranslated write', 'delivered', 'memory', { type: 'MemWr', address: RAM }],
-    ['DWORD write to the interrupt window', 'delivered', 'interrupt', { type: 'MemWr', address: 0xfee0_0000 }],
+    ['untranslated write', 'delivered', 'memory.write', { type: 'MemWr', address: RAM }],
+    ['DWORD write to the interrupt window', 'delivered', 'interrupt.delivered', { type: 'MemWr', address: 0xfee0_0000 }],
     ['translation request', 'unsupported-request', 'iommu.remapping-disabled', { type: 'MemRd', address: RAM, length: 8, at: 'translation-request' }],
     ['translated write', 'unsupported-request', 'iommu.remapping-disabled', { type: 'MemWr', address: RAM, at: 'translated' }],
   ] as const)('%s → %s (%s)', (_case, outcome, reason, init) => {
@@ -185,7 +186,7 @@ describe('DMA remapping off (VT-d 5.10 §4.2.1, GSTS.TES = 0)', () => {
 describe('ranges consumed before translation (the 2016 MSI-passthrough placement)', () => {
   const doorbell: AddressTarget = {
     name: 'gicv2m-frame',
-    accept: (tlp, _a, root) => root.finish(tlp, 'delivered', 'msi-doorbell', 'test doorbell', doorbell),
+    accept: (tlp, _a, root) => root.finish(tlp, 'delivered', 'interrupt.delivered', 'test doorbell', doorbell),
   };
 
   it.each([

@@ -8,7 +8,11 @@ function explanation(gates: GateResult[], hardware: Explanation['hardware'] = []
     scenario: 's',
     title: 't',
     summary: '',
-    result: { scenario: 's', file: 'f', title: 't', variant: {}, verdict: 'isolated', expected: 'isolated', pass: true, breaches: [], stopped: [], gates, endTime: 0 },
+    result: {
+      scenario: 's', file: 'f', title: 't', variant: {}, verdict: 'isolated', expected: 'isolated',
+      expectation: { verdict: 'isolated', breaches: null, stopped: null, refusedBy: null, because: null },
+      pass: true, differences: [], breaches: [], stopped: [], refusedBy: null, gates, tlps: [], endTime: 0,
+    },
     gates,
     steps: [],
     bdfs: new Map(),

@@ -1,7 +1,9 @@
 /**
  * The attack library (scenarios/): every file loads, every variant meets
- * its expectation, and each scenario shows both outcomes unless its summary
- * says why it cannot.
+ * its whole expectation — verdict, breaches (kind, victim), stops (reason,
+ * fault, place) and the gate that refused it — every rule states why (its
+ * stops, and its breaches when breached), and each scenario shows both
+ * outcomes unless its summary says why it cannot.
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,8 +25,19 @@ describe.each(files.map((f) => [f.split('/').at(-1)!, f]))('%s', (_name, file) =
 
   it.each(loaded.variants.map((v) => [describeVariant(v.assignment), v] as const))('%s', (_variant, variant) => {
     const { result } = runVariant(loaded, variant, 1);
-    const why = [...result.breaches.map((b) => `${b.kind}: ${b.detail}`), ...result.stopped.map((s) => `stopped: ${s.reason}`)].join('\n');
-    expect(result.verdict, why).toBe(variant.expected);
+    const why = [...result.breaches.map((b) => `${b.kind}: ${b.detail}`), ...result.stopped.map((s) => `stopped: ${s.reason} at ${s.at}`)].join('\n');
+    expect(result.differences, why).toEqual([]);
+    expect(result.pass).toBe(true);
+  });
+
+  it('states the reasons of every rule, not only the verdict', () => {
+    for (const rule of loaded.rules) {
+      expect(rule.stopped, `rule ${JSON.stringify(rule.when)}`).not.toBeNull();
+      if (rule.verdict === 'breached') expect(rule.breaches, `rule ${JSON.stringify(rule.when)}`).not.toBeNull();
+    }
+    for (const variant of loaded.variants) {
+      if (runVariant(loaded, variant, 1).result.refusedBy !== null) expect(variant.expectation.refusedBy, describeVariant(variant.assignment)).not.toBeNull();
+    }
   });
 
   it('shows an isolated and a breached configuration (or says why not)', () => {

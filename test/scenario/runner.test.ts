@@ -38,7 +38,7 @@ describe('reads', () => {
   it('a read under a forged requester ID is answered to that ID: the attacker learns nothing (not a breach)', () => {
     const result = run('{ at: 0ns, from: nic, read: 0x1000, as: "02:00.0" }');
     expect(result.verdict).toBe('isolated');
-    expect(result.stopped).toEqual([expect.objectContaining({ outcome: 'misrouted', reason: 'completion went to host' })]);
+    expect(result.stopped).toEqual([expect.objectContaining({ outcome: 'completed', reason: 'read.data-elsewhere' })]);
   });
 
   it('a write under the same forged ID lands in the drive’s buffer (a breach)', () => {

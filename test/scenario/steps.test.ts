@@ -92,3 +92,46 @@ describe('config-write by a guest into the MSI capability', () => {
     if (offset === 0x4c) expect(config.read(0x4c, 2) === 0x80).toBe(!refused);
   });
 });
+
+/** Two devices: vm1's NIC and the host's NVMe drive; vm1 tries the drive's config space and BAR. */
+function notHeldScenario(step: string): string {
+  return `
+schema: tlplab/v1
+name: not-held
+title: a guest reaches for a device it does not hold
+summary: s
+sources: [drivers/vfio/pci/vfio_pci_core.c]
+machine:
+  memory: [{ name: ram, base: 0x0, size: 1G, owner: host }]
+  devices:
+    - { id: rp0, type: root-port, acs: [SV, RR, CR, UF] }
+    - { id: nic, type: endpoint, parent: rp0, owner: vm1, bars: [64K] }
+    - { id: rp1, type: root-port, acs: [SV, RR, CR, UF] }
+    - { id: nvme, type: endpoint, parent: rp1, driver: nvme, bars: [16K] }
+attack:
+  attacker: vm1
+  steps:
+    - ${step}
+expect: [{ verdict: isolated, stopped: [{ reason: vfio.not-owner, at: "host (vfio-pci)" }] }]
+`;
+}
+
+describe('a user reaches config space and BARs only of devices it holds through VFIO (vfio_pci_core_read/write)', () => {
+  it.each([
+    ['config-write into the drive', '{ at: 0ns, config-write: { device: nvme, offset: 0x4, size: 2, value: 0, by: vm1 } }'],
+    ['mmio-write into the drive\'s BAR', '{ at: 0ns, mmio-write: { bar: nvme.0, offset: 0x14, value: 0, by: vm1 } }'],
+  ])('%s: refused by the host, nothing reaches the fabric, the expectation with its reason passes', (_name, step) => {
+    const loaded = loadScenario('not-held.yaml', notHeldScenario(step));
+    const run = runVariant(loaded, loaded.variants[0]!, 1);
+    expect(run.steps[0]!.tlps).toEqual([]);
+    expect(run.steps[0]!.refused).toMatchObject({ tlp: null, outcome: 'blocked', reason: 'vfio.not-owner', principal: 'vm1', decidedAt: 'host (vfio-pci)' });
+    expect(run.result).toMatchObject({ verdict: 'isolated', pass: true, breaches: [] });
+  });
+
+  it('the host itself may write the drive\'s config space', () => {
+    const loaded = loadScenario('not-held.yaml', notHeldScenario('{ at: 0ns, config-write: { device: nvme, offset: 0x4, size: 2, value: 6, by: host } }').replace('stopped: [{ reason: vfio.not-owner, at: "host (vfio-pci)" }]', 'stopped: []'));
+    const run = runVariant(loaded, loaded.variants[0]!, 1);
+    expect(run.steps[0]!.tlps.map((t) => t.reason)).toEqual(['config.write']);
+    expect(run.result.pass).toBe(true);
+  });
+});

@@ -6,13 +6,16 @@ import { renderJson } from '../../report/json.ts';
 import { renderJunit } from '../../report/junit.ts';
 import { renderPretty } from '../../report/pretty.ts';
 import { renderHtml, renderMarkdown } from '../../report/html.ts';
-import { suiteExitCode } from '../exit.ts';
+import { ExitCode, UsageError, suiteExitCode } from '../exit.ts';
+import { findRaces, parseSeedRange } from '../../scenario/races.ts';
 import type { Io } from '../io.ts';
 import { positiveInteger, seedOf, shardOption, variantFilter } from '../options.ts';
 
 export interface RunOptions {
   readonly paths: readonly string[];
   readonly seed: unknown;
+  /** "A..B": run every seed of the range and report the runs that depend on it. */
+  readonly seeds?: unknown;
   readonly json?: boolean | string;
   readonly junit?: unknown;
   readonly variant?: unknown;
@@ -29,8 +32,19 @@ export async function runRun(io: Io, options: RunOptions): Promise<number> {
   const shard = options.shard === undefined ? undefined : shardOption(options.shard);
   const files = discoverScenarios(options.paths.length > 0 ? options.paths : [BUILT_IN_LIBRARY]);
   const started = performance.now();
-  const { runs, failures } = await runSuite(files, { seed, filter: variantFilter(options.variant), jobs, ...(shard ? { shard } : {}) });
-  const suite: SuiteResult = { seed, runs, failures, meta: { wallMs: Math.round(performance.now() - started), jobs } };
+  const range = options.seeds === undefined ? null : parseSeedRange(String(options.seeds));
+  if (options.seeds !== undefined && range === null) throw new UsageError(`--seeds needs A..B with A ≤ B (e.g. 1..20), got '${String(options.seeds)}'`);
+  const suiteOptions = { filter: variantFilter(options.variant), jobs, ...(shard ? { shard } : {}) };
+  const first = range === null ? seed : range.from;
+  const { runs, failures } = await runSuite(files, { ...suiteOptions, seed: first });
+  let seeds: SuiteResult['seeds'];
+  if (range !== null) {
+    const bySeed = new Map([[first, runs]]);
+    for (let s = first + 1; s <= range.to; s++) bySeed.set(s, (await runSuite(files, { ...suiteOptions, seed: s })).runs);
+    const failedSeeds = [...bySeed].filter(([, list]) => list.some((r) => !r.pass)).map(([s]) => s);
+    seeds = { from: range.from, to: range.to, races: findRaces(bySeed), failedSeeds };
+  }
+  const suite: SuiteResult = { seed: first, runs, failures, ...(seeds === undefined ? {} : { seeds }), meta: { wallMs: Math.round(performance.now() - started), jobs } };
   if (options.json === true) io.out(renderJson(suite));
   else {
     io.out(renderPretty(suite, { color: io.color, verbose: options.verbose ?? false }));
@@ -39,5 +53,7 @@ export async function runRun(io: Io, options: RunOptions): Promise<number> {
   if (typeof options.junit === 'string') io.writeFile(options.junit, renderJunit(suite));
   if (typeof options.html === 'string') io.writeFile(options.html, renderHtml(suite));
   if (typeof options.markdown === 'string') io.writeFile(options.markdown, renderMarkdown(suite));
-  return suiteExitCode(suite);
+  const code = suiteExitCode(suite);
+  // A run not as expected under any seed of the range is a regression too.
+  return code === ExitCode.ok && seeds !== undefined && seeds.failedSeeds.length > 0 ? ExitCode.expectationFailed : code;
 }
