@@ -162,6 +162,11 @@ export function describeStep(step: StepSpec): string {
       return `host unmaps ${hex(step.iova)}+${hex(step.size)} from domain ${step.domain}`;
     case 'invalidate':
       return `host invalidates the ${step.what === 'iec' ? 'interrupt entry cache' : step.what === 'ats' ? 'device TLBs' : 'IOTLB'}`;
+    case 'irte-write': {
+      const e = step.irte;
+      const what = !e.present ? 'not present' : e.posted !== null ? `posted vector ${hex(e.vector)} to descriptor ${hex(e.posted.descriptor)}` : `vector ${hex(e.vector)} to CPU ${e.destination}`;
+      return `host writes IRTE ${e.index} (${what}, owner ${e.owner ?? 'none'}) without invalidating the interrupt entry cache`;
+    }
     case 'config-write':
       return `${step.by} writes ${hex(step.value)} to config offset ${hex(step.offset)} of ${step.device}`;
     case 'mmio-write':

@@ -1,6 +1,7 @@
 /** Semantic pass over `domains:` and `attack:`: references, units and step shapes. */
 import { requesterId, tryParseBdf } from '../pcie/bdf.ts';
 import type { Checker } from './checker.ts';
+import { normalizeIrte } from './normalize-interrupts.ts';
 import type { AccessTargetSpec, DomainSpec, FunctionSpec, MachineSpec, MappingSpec, StepSpec } from './model.ts';
 import type { ScenarioFile, StepEntry } from './schema.ts';
 import type { Path } from './source.ts';
@@ -49,7 +50,7 @@ export function normalizeSteps(entry: ScenarioFile['attack'], domains: readonly 
 }
 
 const DEVICE_ACTIONS = ['write', 'read', 'msi', 'ats-translate'] as const;
-const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'config-write', 'mmio-write', 'wait'] as const;
+const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'irte-write', 'config-write', 'mmio-write', 'wait'] as const;
 
 function normalizeStep(step: StepEntry, index: number, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
   const path: Path = ['attack', 'steps', index];
@@ -57,7 +58,7 @@ function normalizeStep(step: StepEntry, index: number, domains: readonly string[
   const actions = [...DEVICE_ACTIONS, ...HOST_ACTIONS].filter((key) => step[key] !== undefined);
   if (actions.length !== 1) {
     const found = actions.length === 0 ? 'none' : actions.join(' and ');
-    check.error(path, `a step has exactly one action (write, read, msi, ats-translate, map, unmap, invalidate, config-write, mmio-write, wait); found ${found}`, 'step-action');
+    check.error(path, `a step has exactly one action (write, read, msi, ats-translate, map, unmap, invalidate, irte-write, config-write, mmio-write, wait); found ${found}`, 'step-action');
     return null;
   }
   const action = actions[0]!;
@@ -123,6 +124,12 @@ function hostStep(step: StepEntry, action: (typeof HOST_ACTIONS)[number], base: 
     }
     case 'invalidate':
       return { ...base, kind: 'invalidate', what: step.invalidate! };
+    case 'irte-write': {
+      const where: Path = [...path, 'irte-write'];
+      if (ctx.machine.iommu.model !== 'vtd') check.error(where, `irte-write writes a VT-d interrupt-remapping table entry; this machine's iommu is ${ctx.machine.iommu.model}`, 'misplaced-key', true);
+      const irte = normalizeIrte(step['irte-write']!, where, { tableSize: ctx.machine.iommu.irTableSize, descriptors: ctx.machine.postedDescriptors }, check, ctx.principals);
+      return { ...base, kind: 'irte-write', irte };
+    }
     case 'config-write': {
       const write = step['config-write']!;
       const where: Path = [...path, 'config-write'];

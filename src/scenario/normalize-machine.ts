@@ -3,15 +3,15 @@
  * and the topology itself (enumeration errors are mapped back to the device
  * entry and field they concern).
  */
-import { requesterId, tryParseBdf } from '../pcie/bdf.ts';
 import { formatRange, rangesOverlap } from '../pcie/range.ts';
 import { enumerate, type Enumeration } from '../fabric/enumerate.ts';
 import { DEFAULT_FABRIC, TopologyError, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
 import type { Checker } from './checker.ts';
 import { acsOf } from './normalize-acs.ts';
+import { normalizeIrte, normalizePostedDescriptors } from './normalize-interrupts.ts';
 import { sriovOf, virtualFunctionEntries } from './normalize-sriov.ts';
-import { HOST, type FunctionSpec, type IommuSpec, type IrteSpec, type MachineSpec, type MemorySpec } from './model.ts';
-import type { BarEntry, DeviceEntry, FunctionEntry, IrteEntry, ScenarioFile } from './schema.ts';
+import { HOST, type FunctionSpec, type IommuSpec, type MachineSpec, type MemorySpec } from './model.ts';
+import type { BarEntry, DeviceEntry, FunctionEntry, ScenarioFile } from './schema.ts';
 import type { Path } from './source.ts';
 import { kernelModelOf, wireSilicon } from './silicon-wiring.ts';
 import { parseQuantity, toggle } from './units.ts';
@@ -51,7 +51,7 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
     const path: Path = [...base, 'devices', i];
     if (devicePaths.has(device.id) || functionPaths.has(device.id)) check.error([...path, 'id'], `duplicate device id '${device.id}'`, 'duplicate-id');
     devicePaths.set(device.id, path);
-    const pinned = device.bdf === undefined ? undefined : bdfOf(device.bdf, [...path, 'bdf'], check);
+    const pinned = device.bdf === undefined ? undefined : check.bdf(device.bdf, [...path, 'bdf']);
     if (device.functions !== undefined) {
       for (const key of ['bars', 'msi', 'msix', 'acs', 'ats', 'driver', 'ids', 'class', 'revision'] as const) {
         if (device[key] !== undefined) check.error([...path, key], `'${key}' belongs on each function of multifunction device '${device.id}', not on the device`, 'misplaced-key', true);
@@ -92,7 +92,8 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const iommu = normalizeIommu(entry, arm, check);
   const kernel = normalizeKernel(entry, check);
   if (enumeration !== null) fabric.functions = wireSilicon(enumeration, functions, honours, kernelModelOf(kernel), check);
-  const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], iommu.irTableSize, check, principals));
+  const postedDescriptors = normalizePostedDescriptors(entry, check, principals);
+  const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], { tableSize: iommu.irTableSize, descriptors: postedDescriptors }, check, principals));
   const doorbell = entry['msi-doorbell'];
   if (doorbell !== undefined && !arm) check.error([...base, 'msi-doorbell'], `'msi-doorbell' places an ARM MSI doorbell; this machine's msi-controller is x86`, 'misplaced-key', true);
   return {
@@ -111,21 +112,13 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
       functions: specs,
       memory,
       irtes,
+      postedDescriptors,
+      apicLogicalModel: entry['apic-logical-model'] ?? 'flat',
     },
     enumeration,
     functionPaths,
     principals,
   };
-}
-
-function bdfOf(text: string, path: Path, check: Checker): { bus: number; device: number; fn: number } | undefined {
-  const bdf = tryParseBdf(text);
-  if (bdf === undefined) {
-    check.error(path, `'${text}' is not a BDF (write BB:DD.F or DDDD:BB:DD.F, e.g. "03:00.0")`, 'bad-bdf');
-    return undefined;
-  }
-  if (bdf.domain !== 0) check.error(path, `BDF '${text}' names PCI segment ${bdf.domain.toString(16)}; a scenario machine has one segment, 0000`, 'bad-bdf');
-  return bdf;
 }
 
 function functionConfig(
@@ -303,6 +296,7 @@ function normalizeIommu(entry: MachineEntry, arm: boolean, check: Checker): Iomm
     iotlbEntries: iommu['iotlb-entries'] ?? 512,
     iotlbReplacement: iommu['iotlb-replacement'] ?? 'lru',
     irTableSize: iommu['ir-table-size'] ?? 65536,
+    postedInterrupts: present && !arm && toggle(iommu['posted-interrupts'], false),
   };
 }
 
@@ -322,26 +316,3 @@ function normalizeKernel(entry: MachineEntry, check: Checker): MachineSpec['kern
   };
 }
 
-function normalizeIrte(irte: IrteEntry, path: Path, tableSize: number, check: Checker, principals: Set<string>): IrteSpec {
-  if (irte.index < 0 || irte.index >= tableSize) check.error([...path, 'index'], `IRTE index ${irte.index} lies outside the ${tableSize}-entry table`, 'bad-irte');
-  if (irte.svt !== undefined && (irte.svt < 0 || irte.svt > 3)) check.error([...path, 'svt'], `SVT is a 2-bit field (0..3), not ${irte.svt}`, 'bad-irte');
-  if (irte.sq !== undefined && (irte.sq < 0 || irte.sq > 3)) check.error([...path, 'sq'], `SQ is a 2-bit field (0..3), not ${irte.sq}`, 'bad-irte');
-  let sid: number | null = null;
-  if (typeof irte.sid === 'number') sid = irte.sid;
-  else if (irte.sid !== undefined) {
-    const bdf = bdfOf(irte.sid, [...path, 'sid'], check);
-    sid = bdf === undefined ? null : requesterId(bdf.bus, bdf.device, bdf.fn);
-  }
-  if (irte.owner !== undefined) principals.add(irte.owner);
-  return {
-    index: irte.index,
-    present: irte.present ?? true,
-    vector: irte.vector ?? 0,
-    destination: irte.destination ?? 0,
-    svt: irte.svt ?? null,
-    sq: irte.sq ?? null,
-    sid,
-    fpd: irte.fpd ?? false,
-    owner: irte.owner ?? null,
-  };
-}

@@ -174,6 +174,8 @@ const Iommu = z.strictObject({
   'iotlb-replacement': z.enum(['lru', 'random']).optional(),
   /** Interrupt remapping table entries (IRTA.S); default 65536 as Linux. */
   'ir-table-size': z.number().int().optional(),
+  /** CAP_REG.PI: posted-format IRTEs are supported (VT-d §5.2). */
+  'posted-interrupts': Toggle.optional(),
 });
 
 /** An interrupt-remapping table entry written by hand (VT-d §9.10), over or beside the automatic ones. */
@@ -187,6 +189,20 @@ const Irte = z.strictObject({
   sid: z.union([z.string(), z.number().int()]).optional(),
   fpd: z.boolean().optional(),
   owner: Name.optional(),
+  /** Posted format (IM=1, VT-d §9.11): `vector` is the guest vector, the descriptor (a posted-descriptors name or its address) is the vCPU's. */
+  posted: z.strictObject({ descriptor: z.union([Name, Quantity]), urgent: z.boolean().optional() }).optional(),
+});
+
+/** A Posted Interrupt Descriptor the host set up for one virtual CPU (VT-d §9.12; KVM's struct pi_desc). */
+const PostedDescriptor = z.strictObject({
+  name: Name,
+  at: Quantity,
+  /** Whose vCPU it is: the principal a posted interrupt is delivered to. */
+  owner: Name,
+  /** NDST: the physical CPU notified. */
+  cpu: z.number().int().optional(),
+  /** SN: notifications suppressed (the vCPU is not running). */
+  suppressed: z.boolean().optional(),
 });
 
 const Kernel = z.strictObject({
@@ -215,6 +231,9 @@ const Machine = z.strictObject({
   memory: z.array(Memory),
   devices: z.array(Device),
   irtes: z.array(Irte).optional(),
+  'posted-descriptors': z.array(PostedDescriptor).optional(),
+  /** The xAPIC Destination Format model the LAPICs use for logical destinations (SDM §11.6.2.2). */
+  'apic-logical-model': z.enum(['flat', 'cluster']).optional(),
 });
 
 const Mapping = z.strictObject({ iova: Quantity, to: z.union([z.string(), z.number().int().nonnegative()]), size: Quantity, perm: z.enum(['r', 'w', 'rw']) });
@@ -246,6 +265,11 @@ const Step = z.strictObject({
   map: z.strictObject({ domain: Name, iova: Quantity, to: z.union([z.string(), z.number().int().nonnegative()]), size: Quantity, perm: z.enum(['r', 'w', 'rw']) }).optional(),
   unmap: z.strictObject({ domain: Name, iova: Quantity, size: Quantity }).optional(),
   invalidate: z.enum(['iotlb', 'iec', 'ats']).optional(),
+  /**
+   * The host writes an interrupt-remapping table entry in memory (VT-d §9.10/§9.11), without the
+   * IEC invalidation Linux's modify_irte follows it with: a cached copy stays in use until `invalidate: iec`.
+   */
+  'irte-write': Irte.optional(),
   'config-write': z
     .strictObject({ device: Name, offset: Quantity, value: Quantity, size: z.number().int().optional(), by: Name.optional() })
     .optional(),
