@@ -13,7 +13,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fromSources, packageRoot } from '../package-root.ts';
 import { checkFlood, floodAddress, FLOOD_DEFAULTS } from './flood-shape.ts';
 import { buildFloodMachine } from './flood-tlplab.ts';
 
@@ -77,11 +79,13 @@ export class MemoryBenchError extends Error {
   readonly code = 'BENCH_MEMORY_CHILD';
 }
 
-/** Spawns `node --expose-gc` (with tsx's loader) on memory-child.ts and returns its figure. */
+/** Spawns `node --expose-gc` on the memory child (memory-child.ts through tsx, or the bundled one) and returns its figure. */
 export function memoryFigure(tlps: number): MemoryFigure {
-  const loader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
-  const result = spawnSync(process.execPath, ['--expose-gc', '--import', loader, child, String(tlps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  // From the sources the child runs through tsx's loader; the built CLI has a bundled child.
+  const args = fromSources
+    ? ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href, fileURLToPath(new URL('./memory-child.ts', import.meta.url))]
+    : [join(packageRoot(), 'dist', 'memory-child.js')];
+  const result = spawnSync(process.execPath, ['--expose-gc', ...args, String(tlps)], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (result.status !== 0) {
     throw new MemoryBenchError(`memory benchmark process failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr.trim()}`);
   }

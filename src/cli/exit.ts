@@ -37,6 +37,13 @@ export function suiteExitCode(suite: { readonly runs: readonly { readonly pass: 
   return suite.runs.every((r) => r.pass) ? ExitCode.ok : ExitCode.expectationFailed;
 }
 
+/** The same from a streamed suite's counts. */
+export function countsExitCode(counts: { readonly runs: number; readonly passed: number; readonly failures: number; readonly crashed: number }): ExitCode {
+  if (counts.crashed > 0) return ExitCode.internal;
+  if (counts.failures > 0) return ExitCode.usage;
+  return counts.passed === counts.runs ? ExitCode.ok : ExitCode.expectationFailed;
+}
+
 export function exitCodeFor(error: unknown): ExitCode {
   return isUserError(error) ? ExitCode.usage : ExitCode.internal;
 }

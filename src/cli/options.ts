@@ -34,3 +34,25 @@ export function shardOption(value: unknown): { index: number; count: number } {
   if (!match || count < 1 || index < 1 || index > count) throw new UsageError(`--shard needs i/n with 1 ≤ i ≤ n (e.g. 2/4), got '${String(value)}'`);
   return { index, count };
 }
+
+/** `--bail [n]`: alone it means 1. */
+export function bailOption(value: unknown): number | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return 1;
+  return positiveInteger(value, '--bail');
+}
+
+/** A flag that names a file: a string, not a bare flag. */
+export function fileOption(value: unknown, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new UsageError(`${flag} needs a file name (e.g. ${flag} reports/out)`);
+  return value;
+}
+
+/** `-t PATTERN`, once. */
+export function patternOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) throw new UsageError('-t/--filter is given once (use one regular expression with |, e.g. -t "spoofed|white-rabbit")');
+  if (value === true || value === '') throw new UsageError('-t/--filter needs a pattern');
+  return String(value);
+}

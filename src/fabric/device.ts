@@ -8,6 +8,7 @@ import { isMemoryRequest, type Tlp } from '../pcie/tlp.ts';
 import { p2pCompletionRuling, p2pRequestRuling } from './acs-rules.ts';
 import type { Bar, PciFunction } from './function.ts';
 import { Node } from './node.ts';
+import type { Claims } from './bus.ts';
 import type { PciBridgeNode } from './ports.ts';
 import { ROUTE } from './routing-rules.ts';
 
@@ -22,6 +23,10 @@ export class DeviceNode extends Node {
       if (bar !== undefined) return bar;
     }
     return undefined;
+  }
+
+  override claims(): Claims {
+    return { ranges: this.functions.flatMap((fn) => fn.bars), rids: this.functions.map((fn) => fn.rid), buses: [] };
   }
 
   functionByRid(rid: number): PciFunction | undefined {
@@ -72,7 +77,7 @@ export class DeviceNode extends Node {
     if (isMemoryRequest(tlp.type) && tlp.at !== 'translation-request') {
       const bar = this.barAt(tlp.address);
       if (bar !== undefined) return this.toSibling(tlp, fn, bar);
-      const peer = this.pciBus?.deviceAt(tlp.address);
+      const peer = this.pciBus?.peerFor(tlp.address);
       if (peer !== undefined && peer !== this) return this.core.send(tlp, this, peer, 'p2p-direct', ROUTE.pciSharedBus);
     } else if (tlp.type === 'Cpl' || tlp.type === 'CplD') {
       const requester = this.functionByRid(tlp.targetId);
@@ -85,7 +90,7 @@ export class DeviceNode extends Node {
         tlp.redirected = true;
         return this.sendUp(tlp, 'redirect-up', ruling.rule);
       }
-      const peer = this.pciBus?.deviceByRid(tlp.targetId);
+      const peer = this.pciBus?.peerForRid(tlp.targetId);
       if (peer !== undefined && peer !== this) return this.core.send(tlp, this, peer, 'p2p-direct', ROUTE.pciSharedBus);
     }
     this.sendUp(tlp, 'up', ROUTE.up);

@@ -40,6 +40,9 @@ export type Effect =
       readonly entry: number | null;
       readonly entryOwner: string | null;
       readonly stale: boolean;
+      /** Vector and destination ID the message (or its IRTE) named; -1 for a posted interrupt. */
+      readonly vector: number;
+      readonly destination: number;
       /** Every CPU that accepted it. */
       readonly receivers: readonly InterruptReceiver[];
     }
@@ -59,6 +62,8 @@ export interface Ending {
   readonly requester: number;
   /** Address as issued (IOVA for DMA), and length in bytes. */
   readonly address: number;
+  /** The exact address as hex text when it is 2^53 or more (`address` then stands for it, rounded). */
+  readonly exactAddress?: string;
   readonly length: number;
   readonly at: AddressType;
   readonly outcome: Outcome;

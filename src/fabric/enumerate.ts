@@ -7,9 +7,11 @@
  */
 import { requesterId, type RequesterId } from '../pcie/bdf.ts';
 import type { AddressRange } from '../pcie/range.ts';
+import { enumerateAsAssigned } from './as-assigned.ts';
 import { assignResources } from './resources.ts';
 import {
   isBridgeKind,
+  isPciBusBridgeKind,
   TopologyError,
   type BusRange,
   type FabricConfig,
@@ -61,11 +63,13 @@ const ALLOWED_PARENTS: Record<FunctionKind, readonly (FunctionKind | undefined)[
   'switch-upstream': ['root-port', 'switch-downstream'],
   'switch-downstream': ['switch-upstream'],
   'pcie-pci-bridge': ['root-port', 'switch-downstream'],
-  'pci-device': ['pcie-pci-bridge'],
+  'pci-bridge': ['pcie-pci-bridge', 'pci-bridge'],
+  'pci-device': ['pcie-pci-bridge', 'pci-bridge'],
   endpoint: ['root-port', 'switch-downstream'],
 };
 
 export function enumerate(config: FabricConfig): Enumeration {
+  if (config.assignment === 'firmware') return enumerateAsAssigned(config);
   const childConfigs = new Map<string | undefined, FunctionConfig[]>();
   const ids = new Set<string>();
   for (const fn of config.functions) {
@@ -105,7 +109,12 @@ export function enumerate(config: FabricConfig): Enumeration {
   const claim = (fn: EnumeratedFunction, culprit: string): void => {
     const clash = seenRids.get(fn.rid);
     if (clash !== undefined) {
-      throw new TopologyError('DUPLICATE_BDF', `'${fn.config.id}' sits at ${bdfText(fn)}, which '${clash}' already has`, culprit, culprit === fn.config.id ? 'bdf' : 'sriov');
+      throw new TopologyError(
+        'DUPLICATE_BDF',
+        `duplicate BDF ${bdfText(fn)}: '${fn.config.id}' and '${clash}' both sit there; one bus:device.function names one function (${culprit === fn.config.id ? 'pin another bdf:' : 'choose another First VF Offset or VF Stride'})`,
+        culprit,
+        culprit === fn.config.id ? 'bdf' : 'sriov',
+      );
     }
     seenRids.set(fn.rid, fn.config.id);
   };
@@ -236,7 +245,7 @@ function virtualFunctions(
 
 function busKindBelow(kind: FunctionKind): BusKind {
   if (kind === 'switch-upstream') return 'switch';
-  if (kind === 'pcie-pci-bridge') return 'pci';
+  if (isPciBusBridgeKind(kind)) return 'pci';
   return 'link';
 }
 

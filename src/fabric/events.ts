@@ -28,6 +28,8 @@ export interface TlpIssuedEvent {
   readonly by: string;
   readonly requester: string;
   readonly address: number;
+  /** Exact hex text of an address at or above 2^53. */
+  readonly exactAddress?: string;
   readonly length: number;
   readonly data: number;
   readonly at: AddressType;

@@ -17,9 +17,10 @@ import { enumerate, type EnumeratedFunction, type Enumeration } from './enumerat
 import type { FabricEvent, HopDecision, TraceWriter } from './events.ts';
 import { PciFunction, type Bar } from './function.ts';
 import type { EndTarget, FabricCore, Node } from './node.ts';
+import { LinkDevice } from './link-device.ts';
 import { PciBridgeNode, PortNode, SwitchUpstreamNode } from './ports.ts';
 import { RootComplex, type MemoryRegion } from './root-complex.ts';
-import { TopologyError, type FabricConfig } from './topology.ts';
+import { isDownstreamPortKind, isPciBusBridgeKind, TopologyError, type FabricConfig } from './topology.ts';
 
 export type IssueInit = Omit<TlpInit, 'requesterId' | 'request'> & { requesterId?: RequesterId };
 
@@ -43,6 +44,13 @@ export class Fabric implements FabricCore {
   /** Terminal outcomes so far, by kind. */
   readonly counts: Record<Outcome, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>;
   private readonly bars = new RangeIndex<Bar>();
+  /**
+   * Overlapping decode that firmware left in place (firmware assignment
+   * only; an enumerated machine with one is refused): the first claimant
+   * keeps the range. Listed so that a report can say so.
+   */
+  readonly decodeConflicts: string[] = [];
+  private readonly onConflict: (detail: string) => void;
   private readonly endListeners: EndListener[] = [];
   private readonly endingListeners: EndingListener[] = [];
   /** Who owns what: the scenario layer installs principals; alone, the fabric knows regions and BARs only. */
@@ -58,7 +66,13 @@ export class Fabric implements FabricCore {
     config: FabricConfig,
     readonly trace: TraceWriter<FabricEvent> = TRACE_OFF,
   ) {
-    this.root = new RootComplex(this, config.rootBus);
+    this.onConflict =
+      config.assignment === 'firmware'
+        ? (detail) => void this.decodeConflicts.push(detail)
+        : (detail) => {
+            throw new TopologyError('OVERLAPPING_DECODE', detail, 'fabric');
+          };
+    this.root = new RootComplex(this, enumeration.rootBus, this.onConflict);
     this.build(enumeration, config);
     this.memory = config.memory.map((m) => ({ kind: 'memory', name: m.name, base: m.base, size: m.size }));
     for (const region of this.memory) this.addMemory(region);
@@ -293,6 +307,7 @@ export class Fabric implements FabricCore {
       principal: tlp.origin === 'host' ? (tlp.actingFor ?? 'host') : this.attribution.ownerOfFunction(tlp.origin),
       requester: tlp.issuedRequesterId,
       address: tlp.issuedAddress,
+      ...(tlp.exactAddress === null ? {} : { exactAddress: tlp.exactAddress }),
       length: tlp.length,
       at: tlp.at,
       outcome: tlp.outcome!,
@@ -363,6 +378,7 @@ export class Fabric implements FabricCore {
       by,
       requester: formatRid(tlp.requesterId),
       address: tlp.address,
+      ...(tlp.exactAddress === null ? {} : { exactAddress: tlp.exactAddress }),
       length: tlp.length,
       data: tlp.data,
       at: tlp.at,
@@ -382,10 +398,18 @@ export class Fabric implements FabricCore {
     }
   }
 
-  /** Creates runtime functions and nodes, then wires each node below its parent. */
+  /**
+   * Creates runtime functions and nodes, then wires each node below its
+   * parent. Functions that share a slot (or, below a PCIe port, the link)
+   * form one device; a link whose device mixes bridge and endpoint
+   * functions (firmware-assigned machines only) gets a LinkDevice.
+   */
   private build(enumeration: Enumeration, config: FabricConfig): void {
+    const firmware = config.assignment === 'firmware';
+    const onPort = (e: EnumeratedFunction) => e.parent !== null && isDownstreamPortKind(e.parent.config.kind);
     // A VF is a function of its PF's device (SR-IOV 1.1 §1.2); its header type never says multifunction.
-    const slotOf = (e: EnumeratedFunction): string => (e.physfn !== null ? slotOf(e.physfn) : `${e.parent?.config.id ?? ''}/${e.bus}/${e.device}`);
+    const slotOf = (e: EnumeratedFunction): string =>
+      e.physfn !== null ? slotOf(e.physfn) : `${e.parent?.config.id ?? ''}/${e.bus}/${firmware && onPort(e) ? 'link' : e.device}`;
     const slotSizes = new Map<string, number>();
     for (const e of enumeration.scanOrder) if (e.physfn === null) slotSizes.set(slotOf(e), (slotSizes.get(slotOf(e)) ?? 0) + 1);
 
@@ -396,12 +420,12 @@ export class Fabric implements FabricCore {
       const fn = new PciFunction(e, config.domain, e.physfn === null && slotSizes.get(slotOf(e))! > 1);
       this.functions.set(fn.id, fn);
       this.byRid.set(fn.rid, fn);
-      for (const bar of fn.bars) this.bars.add(bar, bar);
+      for (const bar of fn.bars) this.addBar(bar);
       const latency = e.config.latency ?? config.hopLatency;
       let node: Node | undefined;
       if (fn.kind === 'root-port' || fn.kind === 'switch-downstream') node = new PortNode(fn, this, latency);
-      else if (fn.kind === 'switch-upstream') node = new SwitchUpstreamNode(fn, this, latency);
-      else if (fn.kind === 'pcie-pci-bridge') node = new PciBridgeNode(fn, this, latency);
+      else if (fn.kind === 'switch-upstream') node = new SwitchUpstreamNode(fn, this, latency, this.onConflict);
+      else if (isPciBusBridgeKind(fn.kind)) node = new PciBridgeNode(fn, this, latency, this.onConflict);
       else {
         node = packages.get(slotOf(e));
         if (node === undefined) {
@@ -416,20 +440,34 @@ export class Fabric implements FabricCore {
       nodeOf.set(fn.id, node);
     }
 
+    const below = new Map<Node, Node[]>();
     for (const { node, parent: parentFn } of placed) {
       const parent = parentFn === null ? this.root : nodeOf.get(parentFn.config.id)!;
-      if (parent === this.root) {
-        if (node instanceof PortNode) this.root.attachPort(node);
-        else this.root.attachDevice(node as DeviceNode);
-      } else if (parent instanceof SwitchUpstreamNode) {
-        parent.attach(node as PortNode);
-      } else if (parent instanceof PciBridgeNode) {
-        parent.attach(node as DeviceNode);
+      below.set(parent, [...(below.get(parent) ?? []), node]);
+    }
+    for (const [parent, members] of below) {
+      if (parent instanceof PortNode) {
+        const down = members.length === 1 ? members[0]! : this.linkDevice(members);
+        parent.down = down;
+        down.up = parent;
       } else {
-        const port = parent as PortNode;
-        port.down = node;
-        node.up = port;
+        for (const member of members) (parent as RootComplex | SwitchUpstreamNode | PciBridgeNode).attach(member);
       }
+    }
+  }
+
+  /** The device on a link whose functions are of several kinds. */
+  private linkDevice(members: readonly Node[]): LinkDevice {
+    const link = new LinkDevice(`${members[0]!.name}*`, this, members[0]!.upLatency, this.onConflict);
+    for (const member of members) link.attach(member);
+    return link;
+  }
+
+  private addBar(bar: Bar): void {
+    try {
+      this.bars.add(bar, bar);
+    } catch {
+      this.onConflict(`${bar.name} ${formatRange(bar)} overlaps ${this.bars.find(bar.base)?.name ?? this.bars.find(bar.base + bar.size - 1)?.name ?? 'another BAR'}`);
     }
   }
 }

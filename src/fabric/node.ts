@@ -7,6 +7,9 @@ import type { EventHandler } from '../sim/kernel.ts';
 import type { Outcome, Tlp, TlpTarget } from '../pcie/tlp.ts';
 import type { HopDecision } from './events.ts';
 import type { Bar, PciFunction } from './function.ts';
+import type { Claims } from './bus.ts';
+
+const NO_CLAIMS: Claims = { ranges: [], rids: [], buses: [] };
 
 /** What nodes need from the fabric that owns them. */
 export interface FabricCore {
@@ -65,6 +68,11 @@ export abstract class Node implements EventHandler<Tlp> {
 
   /** A TLP arrived from `from` (null when one of this node's own functions issued it). */
   abstract receive(tlp: Tlp, from: Node | null): void;
+
+  /** The addresses, requester IDs and buses this node answers for on its parent's bus. */
+  claims(): Claims {
+    return NO_CLAIMS;
+  }
 
   /** Index in a peer's ACS egress control vector; -1 when no vector bit names this node. */
   get portNumber(): number {

@@ -1,11 +1,11 @@
 /**
  * Bridges: root ports and switch downstream ports (which enforce ACS on what
  * comes up their link, PCIe 6.0 §6.12.1.1), switch upstream ports (which
- * decode the switch's internal bus) and PCIe-to-PCI bridges (which alias
- * the conventional devices behind them).
+ * decode the switch's internal bus) and bridges to conventional PCI
+ * (PCIe-to-PCI bridges and PCI-to-PCI bridges), which take ownership of the
+ * transactions from the devices behind them.
  */
 import { busOf, requesterId } from '../pcie/bdf.ts';
-import { RangeIndex } from '../pcie/range.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import {
   checkSource,
@@ -17,7 +17,8 @@ import {
   type P2pDecision,
   type Ruling,
 } from './acs-rules.ts';
-import type { DeviceNode } from './device.ts';
+import { BusDecode, type Claims, type OnConflict } from './bus.ts';
+import { DeviceNode } from './device.ts';
 import type { Bar, PciFunction } from './function.ts';
 import { Node, type FabricCore } from './node.ts';
 import { ROUTE } from './routing-rules.ts';
@@ -36,30 +37,27 @@ export interface PeerBus {
   unclaimedAt(address: number): boolean;
 }
 
-/** A bus's decoders: windows and BARs by address (for traffic from above), port BARs apart, ports by bus number. */
-export interface BusDecode {
-  readonly decode: RangeIndex<Node>;
-  readonly portBars: RangeIndex<PortNode>;
-  readonly byBus: (Node | undefined)[];
+/** The downstream port whose own BAR (not a window) holds the address, among a bus's members. */
+export function portBarIn(decode: BusDecode<Node>, address: number): PortNode | undefined {
+  const member = decode.at(address);
+  return member instanceof PortNode && member.fn.bars.length > 0 && member.fn.barAt(address) !== undefined ? member : undefined;
 }
 
-/**
- * Puts a downstream port on the bus its parent decodes (a switch's internal
- * bus or the root complex): its windows and BARs decode to it by address,
- * its bus range by ID.
- */
-export function attachPortTo(bus: PeerBus & Node, decoders: BusDecode, port: PortNode): void {
-  port.up = bus;
-  port.peers = bus;
-  const { memory, prefetchable } = port.fn.windows;
-  if (memory) decoders.decode.add(memory, port);
-  if (prefetchable) decoders.decode.add(prefetchable, port);
-  for (const bar of port.fn.bars) {
-    decoders.decode.add(bar, port);
-    decoders.portBars.add(bar, port);
-  }
-  const buses = port.fn.buses!;
-  for (let b = buses.secondary; b <= buses.subordinate; b++) decoders.byBus[b] = port;
+/** A bridge function's claims on its primary bus: windows and BARs by address, itself and its bus range by ID. */
+export function bridgeClaims(fn: PciFunction): Claims {
+  const { memory, prefetchable } = fn.windows;
+  return {
+    ranges: [...(memory ? [memory] : []), ...(prefetchable ? [prefetchable] : []), ...fn.bars],
+    rids: [fn.rid],
+    buses: fn.buses ? [fn.buses] : [],
+  };
+}
+
+/** Puts a member below the node that owns `decode` (a root complex or switch internal bus; a port learns its peers). */
+export function attachTo(bus: PeerBus & Node, decode: BusDecode<Node>, member: Node): void {
+  member.up = bus;
+  if (member instanceof PortNode) member.peers = bus;
+  decode.add(member);
 }
 
 /** Delivers config, memory and completions addressed to a bridge function itself. */
@@ -160,6 +158,10 @@ export class PortNode extends Node {
     return this.fn.portNumber;
   }
 
+  override claims(): Claims {
+    return bridgeClaims(this.fn);
+  }
+
   private toPeer(tlp: Tlp, peer: Node, ruling: Ruling<P2pDecision>): void {
     if (ruling.decision === 'direct') return this.core.send(tlp, this, peer, 'p2p-direct', ruling.rule);
     if (ruling.decision === 'block') return this.core.end(tlp, 'blocked', 'acs.egress-control', this, ruling.rule);
@@ -203,34 +205,37 @@ export class PortNode extends Node {
 
 /** A switch upstream port and the internal bus its downstream ports sit on. */
 export class SwitchUpstreamNode extends Node implements PeerBus {
-  readonly ports: PortNode[] = [];
-  private readonly decoders: BusDecode = { decode: new RangeIndex<Node>(), portBars: new RangeIndex<PortNode>(), byBus: new Array(256) };
+  private readonly decode: BusDecode<Node>;
 
   constructor(
     readonly fn: PciFunction,
     core: FabricCore,
     upLatency: number,
+    onConflict: OnConflict,
   ) {
     super(fn.id, core, upLatency);
+    this.decode = new BusDecode(`the internal bus of ${fn.id}`, onConflict);
   }
 
-  /** Attaches a downstream port: its windows, BARs and buses now decode to it. */
-  attach(port: PortNode): void {
-    this.ports.push(port);
-    attachPortTo(this, this.decoders, port);
+  /** Attaches a downstream port (or, as firmware built it, any function on the internal bus). */
+  attach(member: Node): void {
+    attachTo(this, this.decode, member);
+  }
+
+  override claims(): Claims {
+    return bridgeClaims(this.fn);
   }
 
   peerFor(address: number): Node | undefined {
-    return this.decoders.decode.find(address);
+    return this.decode.at(address);
   }
 
   peerForRid(rid: number): Node | undefined {
-    for (const port of this.ports) if (port.fn.rid === rid) return port;
-    return this.decoders.byBus[busOf(rid)];
+    return this.decode.forRid(rid);
   }
 
   portBarAt(address: number): PortNode | undefined {
-    return this.decoders.portBars.find(address);
+    return portBarIn(this.decode, address);
   }
 
   upstreamBarAt(address: number): Bar | undefined {
@@ -255,7 +260,7 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
   private fromAbove(tlp: Tlp): void {
     if (consumedByBridge(this.core, this, this.fn, tlp)) return;
     const byAddress = tlp.type === 'MemRd' || tlp.type === 'MemWr';
-    const port = byAddress ? this.decoders.decode.find(tlp.address) : this.peerForRid(tlp.targetId);
+    const port = byAddress ? this.decode.at(tlp.address) : this.decode.forRid(tlp.targetId);
     if (port === undefined) {
       return this.core.end(tlp, 'unsupported-request', byAddress ? 'route.no-target' : 'route.no-function', this, byAddress ? ROUTE.hole : ROUTE.noId);
     }
@@ -264,45 +269,70 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
 }
 
 /**
- * A PCIe-to-PCI bridge and the conventional PCI bus behind it. Upstream it
- * replaces the requester ID with its alias (secondary bus, 00.0), so the
- * IOMMU sees every device behind it as one requester.
+ * A bridge to a conventional PCI bus and the bus behind it. Upstream it
+ * takes ownership of the transaction: a PCIe-to-PCI bridge tags it with
+ * its alias (secondary bus, 00.0; PCIe-to-PCI Bridge r1.0 §2.3), a
+ * PCI-to-PCI bridge without a PCIe capability with its own requester ID
+ * (Linux pci_for_each_dma_alias), so the IOMMU sees every device behind it
+ * as one requester. On the bus itself a target claims a transaction before
+ * the bridge sees it (PCI Local Bus 3.0 §3.2).
  */
-export class PciBridgeNode extends Node {
-  readonly devices: DeviceNode[] = [];
+export class PciBridgeNode extends Node implements PeerBus {
   readonly alias: number;
-  private readonly decode = new RangeIndex<DeviceNode>();
+  private readonly decode: BusDecode<Node>;
 
   constructor(
     readonly fn: PciFunction,
     core: FabricCore,
     upLatency: number,
+    onConflict: OnConflict,
   ) {
     super(fn.id, core, upLatency);
-    this.alias = requesterId(fn.buses!.secondary, 0, 0);
+    this.alias = fn.kind === 'pcie-pci-bridge' ? requesterId(fn.buses!.secondary, 0, 0) : fn.rid;
+    this.decode = new BusDecode(`the PCI bus behind ${fn.id}`, onConflict);
   }
 
-  attach(device: DeviceNode): void {
-    this.devices.push(device);
-    device.up = this;
-    device.pciBus = this;
-    for (const fn of device.functions) for (const bar of fn.bars) this.decode.add(bar, device);
+  attach(member: Node): void {
+    member.up = this;
+    if (member instanceof DeviceNode) member.pciBus = this;
+    this.decode.add(member);
   }
 
-  deviceAt(address: number): DeviceNode | undefined {
-    return this.decode.find(address);
+  override claims(): Claims {
+    return bridgeClaims(this.fn);
   }
 
-  deviceByRid(rid: number): DeviceNode | undefined {
-    for (const device of this.devices) if (device.functionByRid(rid) !== undefined) return device;
+  peerFor(address: number): Node | undefined {
+    return this.decode.at(address);
+  }
+
+  peerForRid(rid: number): Node | undefined {
+    return this.decode.forRid(rid);
+  }
+
+  /** A conventional PCI bus has no ACS: nothing on it is a port with Memory Target Access. */
+  portBarAt(): PortNode | undefined {
     return undefined;
+  }
+
+  upstreamBarAt(): Bar | undefined {
+    return undefined;
+  }
+
+  unclaimedAt(): boolean {
+    return false;
   }
 
   receive(tlp: Tlp, from: Node | null): void {
     if (from === this.up) return this.fromAbove(tlp);
+    if (tlp.type === 'MemRd' || tlp.type === 'MemWr') {
+      // A bridge below forwarded it onto this bus: a peer here may claim it first.
+      const peer = this.decode.at(tlp.address);
+      if (peer !== undefined && peer !== from) return this.core.send(tlp, this, peer, 'p2p-direct', ROUTE.pciSharedBus);
+    }
     if (tlp.type === 'MemRd' || tlp.type === 'MemWr' || tlp.type === 'Msg') {
       tlp.requesterId = this.alias;
-      this.core.note(tlp, this, 'alias', ROUTE.pciAlias);
+      this.core.note(tlp, this, 'alias', this.fn.kind === 'pcie-pci-bridge' ? ROUTE.pciAlias : ROUTE.pciBridgeOwnership);
       if (tlp.type !== 'Msg' && this.fn.claims(tlp.address)) {
         return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.hole);
       }
@@ -312,18 +342,23 @@ export class PciBridgeNode extends Node {
 
   private fromAbove(tlp: Tlp): void {
     if (consumedByBridge(this.core, this, this.fn, tlp)) return;
-    let device: DeviceNode | undefined;
+    let member: Node | undefined;
     let rule: string = ROUTE.down;
     if (tlp.type === 'MemRd' || tlp.type === 'MemWr') {
-      device = this.deviceAt(tlp.address);
-    } else if ((tlp.type === 'Cpl' || tlp.type === 'CplD') && tlp.targetId === this.alias) {
-      const issuer = tlp.request?.issuer;
-      device = this.devices.find((d) => d === issuer);
+      member = this.decode.at(tlp.address);
+    } else if ((tlp.type === 'Cpl' || tlp.type === 'CplD') && tlp.request !== null && tlp.targetId === tlp.request.requesterId && (member = this.issuerBelow(tlp.request.issuer as Node | null)) !== undefined) {
+      // The completion carries the ID this bridge (or one above it) put on the request.
       rule = ROUTE.pciCompletionReturn;
     } else {
-      device = this.deviceByRid(tlp.targetId);
+      member = this.decode.forRid(tlp.targetId);
     }
-    if (device === undefined) return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.noId);
-    this.core.send(tlp, this, device, 'down', rule);
+    if (member === undefined) return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.noId);
+    this.core.send(tlp, this, member, 'down', rule);
+  }
+
+  /** The member of this bus that is, or leads to, the node that issued a request. */
+  private issuerBelow(issuer: Node | null): Node | undefined {
+    for (let node = issuer; node !== null; node = node.up) if (node.up === this) return node;
+    return undefined;
   }
 }

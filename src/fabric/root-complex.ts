@@ -6,15 +6,15 @@
  * platform target (the x86 interrupt window, an ARM MSI doorbell) or a BAR
  * below a root port, reached peer-to-peer through the root complex.
  */
-import { busOf, requesterId } from '../pcie/bdf.ts';
+import { requesterId } from '../pcie/bdf.ts';
 import { RangeIndex, type AddressRange } from '../pcie/range.ts';
 import type { Outcome, Tlp } from '../pcie/tlp.ts';
 import type { HopDecision } from './events.ts';
-import type { DeviceNode } from './device.ts';
+import { BusDecode, type OnConflict } from './bus.ts';
 import type { EffectSource } from './ending.ts';
 import { Node, type EndTarget, type FabricCore } from './node.ts';
 import type { Bar } from './function.ts';
-import { attachPortTo, type BusDecode, type PeerBus, type PortNode } from './ports.ts';
+import { attachTo, portBarIn, type PeerBus, type PortNode } from './ports.ts';
 import { ROUTE } from './routing-rules.ts';
 
 export interface MemoryRegion extends EndTarget, AddressRange {
@@ -53,41 +53,34 @@ export class RootComplex extends Node implements PeerBus {
   readonly memory = new RangeIndex<MemoryRegion>();
   readonly platform = new RangeIndex<AddressTarget>();
   hostBridge: HostBridge = DIRECT_DECODE;
-  private readonly decoders: BusDecode = { decode: new RangeIndex<Node>(), portBars: new RangeIndex<PortNode>(), byBus: new Array(256) };
-  private readonly byRootRid = new Map<number, Node>();
+  private readonly decodeDown: BusDecode<Node>;
 
   constructor(
     core: FabricCore,
     readonly rootBus: number,
+    onConflict: OnConflict,
   ) {
     super('root-complex', core, 0);
     this.rid = requesterId(rootBus, 0, 0);
+    this.decodeDown = new BusDecode('the root buses', onConflict);
   }
 
-  attachPort(port: PortNode): void {
-    attachPortTo(this, this.decoders, port);
-    this.byRootRid.set(port.fn.rid, port);
-  }
-
-  attachDevice(device: DeviceNode): void {
-    device.up = this;
-    for (const fn of device.functions) {
-      for (const bar of fn.bars) this.decoders.decode.add(bar, device);
-      this.byRootRid.set(fn.rid, device);
-    }
+  /** A root port, RCiEP or other function on a root bus (any root bus: a host bridge may have several). */
+  attach(member: Node): void {
+    attachTo(this, this.decodeDown, member);
   }
 
   peerFor(address: number): Node | undefined {
-    return this.decoders.decode.find(address);
+    return this.decodeDown.at(address);
   }
 
   peerForRid(rid: number): Node | undefined {
-    return busOf(rid) === this.rootBus ? this.byRootRid.get(rid) : this.decoders.byBus[busOf(rid)];
+    return this.decodeDown.forRid(rid);
   }
 
   /** Every root port's BARs are applicable to DSP Memory Target Access here (§6.12.1.1: the set is implementation specific). */
   portBarAt(address: number): PortNode | undefined {
-    return this.decoders.portBars.find(address);
+    return portBarIn(this.decodeDown, address);
   }
 
   /** USP Memory Target Access and Unclaimed Request Redirect are not applicable to root ports (§6.12.1.1). */
@@ -137,7 +130,7 @@ export class RootComplex extends Node implements PeerBus {
       this.core.note(tlp, this, 'decode', why, target.name);
       return target.accept(tlp, address, this);
     }
-    const node = this.decoders.decode.find(address);
+    const node = this.decodeDown.at(address);
     if (node !== undefined) {
       this.core.note(tlp, this, 'decode', why, node.name);
       return this.core.send(tlp, this, node, 'down', ROUTE.rootP2p);
@@ -173,7 +166,7 @@ export class RootComplex extends Node implements PeerBus {
     if (tlp.type === 'MemRd' || tlp.type === 'MemWr') {
       const region = this.memory.find(tlp.address);
       if (region !== undefined) return this.core.deliverToMemory(tlp, region, this);
-      const node = this.decoders.decode.find(tlp.address);
+      const node = this.decodeDown.at(tlp.address);
       if (node !== undefined) return this.core.send(tlp, this, node, 'down', ROUTE.down);
       return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.rootNoTarget);
     }

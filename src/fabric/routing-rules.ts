@@ -14,6 +14,7 @@ export const ROUTE = {
   configFromBelow: 'PCIe 6.0 §7.3.3: only the root complex issues configuration requests; one arriving from below is an Unsupported Request',
   pciSharedBus: 'PCI Local Bus 3.0 §3.2: conventional PCI is a shared bus; the target claims the transaction and the bridge never sees it (no ACS)',
   pciAlias: 'PCIe-to-PCI Bridge r1.0 §2.3 (Linux pci_for_each_dma_alias): the bridge takes ownership; requester ID becomes secondary bus, 00.0',
+  pciBridgeOwnership: 'PCI-to-PCI Bridge Arch. 1.2 §4 (Linux pci_for_each_dma_alias): a bridge without a PCIe capability takes ownership; requester ID becomes its own',
   pciCompletionReturn: 'PCIe-to-PCI Bridge r1.0 §2.3: the bridge returns the completion to the conventional PCI device that issued the request',
   redirectedUp: 'PCIe 6.0 §6.12.1.1: a TLP redirected by ACS is forwarded upstream by the switch upstream port',
   completion: 'PCIe 6.0 §2.2.9: completions are routed by requester ID',

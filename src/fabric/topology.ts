@@ -13,6 +13,8 @@ export type FunctionKind =
   | 'switch-upstream'
   | 'switch-downstream'
   | 'pcie-pci-bridge'
+  /** A conventional PCI-to-PCI bridge (no PCIe capability), e.g. a chipset's subtractive-decode PCI bridge. */
+  | 'pci-bridge'
   | 'pci-device'
   | 'endpoint'
   | 'rciep';
@@ -22,6 +24,7 @@ export const FUNCTION_KINDS: readonly FunctionKind[] = [
   'switch-upstream',
   'switch-downstream',
   'pcie-pci-bridge',
+  'pci-bridge',
   'pci-device',
   'endpoint',
   'rciep',
@@ -29,7 +32,12 @@ export const FUNCTION_KINDS: readonly FunctionKind[] = [
 
 /** Type 1 (bridge) functions: they have a secondary bus and windows. */
 export function isBridgeKind(kind: FunctionKind): boolean {
-  return kind === 'root-port' || kind === 'switch-upstream' || kind === 'switch-downstream' || kind === 'pcie-pci-bridge';
+  return kind === 'root-port' || kind === 'switch-upstream' || kind === 'switch-downstream' || kind === 'pcie-pci-bridge' || kind === 'pci-bridge';
+}
+
+/** Bridges whose secondary side is a conventional PCI bus (shared, no requester IDs on it). */
+export function isPciBusBridgeKind(kind: FunctionKind): boolean {
+  return kind === 'pcie-pci-bridge' || kind === 'pci-bridge';
 }
 
 /** Ports whose downstream side is a PCIe link and that enforce ACS on what comes up it (§6.12.1.1). */
@@ -115,10 +123,27 @@ export interface MemoryRegionConfig {
   readonly size: number;
 }
 
+/**
+ * How bus numbers, BARs and windows come about:
+ * - `enumerate` (scenarios): firmware-style depth-first enumeration; what is
+ *   pinned is honoured and checked, and a topology that could not be built
+ *   that way is an error.
+ * - `firmware` (an imported real machine): everything is taken as firmware
+ *   assigned it. Every function is pinned (`bdf`), bridges carry their bus
+ *   ranges and windows; nothing is re-derived or packed, unassigned BARs
+ *   do not decode, functions without a parent may sit on any root bus, and
+ *   any kind may sit below any bridge. Only what cannot exist at all (two
+ *   functions with one requester ID) is still an error.
+ */
+export type ResourceAssignment = 'enumerate' | 'firmware';
+
 export interface FabricConfig {
   /** PCI segment; printed in BDFs. */
   readonly domain: number;
+  /** The root bus (firmware mode: the lowest; functions without a parent may sit on other root buses too). */
   readonly rootBus: number;
+  /** Default `enumerate`. */
+  readonly assignment?: ResourceAssignment;
   readonly functions: readonly FunctionConfig[];
   /** Default latency of every link and internal bus hop, ns. */
   readonly hopLatency: number;

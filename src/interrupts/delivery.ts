@@ -86,6 +86,8 @@ export function interruptDelivery(tlp: Tlp, time: number, fields: DeliveryFields
         entry: fields.irte,
         entryOwner: fields.entryOwner,
         stale: fields.stale,
+        vector: fields.vector,
+        destination: fields.destination,
         receivers: fields.receivers,
       };
     },

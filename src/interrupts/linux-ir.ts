@@ -13,9 +13,9 @@
  *  - No remapping: arch/x86/kernel/apic/msi.c __irq_msi_compose_msg
  *    (compatibility format; multi-MSI needs remapping on x86).
  */
-import { busOf, requesterId } from '../pcie/bdf.ts';
+import { busOf } from '../pcie/bdf.ts';
 import type { MsiCapability, MsiMessage, MsixCapability } from '../pcie/msi.ts';
-import { arrivingRequesterId } from '../fabric/aliases.ts';
+import { arrivingRequesterId, bridgeAlias } from '../fabric/aliases.ts';
 import type { Fabric } from '../fabric/fabric.ts';
 import type { PciFunction } from '../fabric/function.ts';
 import { AmdViInterruptRemapper, LINUX_REMAP_DTE } from './amd-vi.ts';
@@ -67,7 +67,8 @@ export function linuxMsiSourceId(fabric: Fabric, fnId: string, nosid = false): S
   };
   visit(fn.bus, fn.rid);
   for (let p = fabric.enumeration.byId.get(fnId)?.parent ?? null; p !== null; p = p.parent) {
-    if (p.config.kind === 'pcie-pci-bridge' && p.buses !== null) visit(p.bus, requesterId(p.buses.secondary, 0, 0));
+    const bridge = bridgeAlias(p);
+    if (bridge !== null) visit(p.bus, bridge);
   }
   let fields: SourceIdFields;
   if (busOf(alias) !== reporterBus) fields = { svt: Svt.busRange, sq: 0, sid: (busOf(alias) << 8) | fn.bus };

@@ -82,6 +82,9 @@ interface CachedEntry {
 
 const NO_TRACE: TraceWriter<InterruptEvent> = { enabled: false, emit: () => 0 };
 
+/** An entry software never wrote: all zero, so not present (P=0). Never written to. */
+const EMPTY_IRTE = new Uint32Array(IRTE_WORDS);
+
 export class VtdInterruptRemapper implements InterruptRemapper {
   readonly model = 'vtd';
   readonly config: VtdIrConfig;
@@ -89,8 +92,9 @@ export class VtdInterruptRemapper implements InterruptRemapper {
   /** Posted Interrupt Descriptors the host set up (VT-d §9.12), by address. */
   readonly descriptors = new PostedDescriptors();
   tableReadable: (address: number) => boolean = () => true;
-  private table: Uint32Array;
-  private owners: (string | null)[];
+  // Sparse: only entries software wrote are held (Linux sizes the table at 65536 entries; a machine uses a few).
+  private readonly table = new Map<number, Uint32Array>();
+  private readonly owners = new Map<number, string>();
   private readonly iec = new Map<number, CachedEntry>();
   private readonly request = newRemappableRequest();
   // Scratch for the IRTE in use (hot path: no per-interrupt allocation).
@@ -108,9 +112,7 @@ export class VtdInterruptRemapper implements InterruptRemapper {
     if (!Number.isInteger(this.config.sizeField) || this.config.sizeField < 0 || this.config.sizeField > 0xf) {
       throw new VtdIrError(`IRTA.S must be 0..15 (2..65536 entries), got ${this.config.sizeField}`);
     }
-    this.table = new Uint32Array(this.entries * IRTE_WORDS);
-    this.owners = new Array<string | null>(this.entries).fill(null);
-    this.words = this.table;
+    this.words = EMPTY_IRTE;
   }
 
   /** IRTA.S: 2^(S+1) entries (VT-d §11.4 IRTA_REG). */
@@ -123,8 +125,12 @@ export class VtdInterruptRemapper implements InterruptRemapper {
   /** Writes an IRTE in memory only: an IEC copy of it, if any, stays in use until invalidated. */
   writeIrte(index: number, fields: IrteFields, owner: string | null): void {
     this.checkIndex(index);
-    encodeIrte(fields, this.config.eime, this.table, index * IRTE_WORDS);
-    this.owners[index] = owner;
+    let words = this.table.get(index);
+    if (words === undefined) this.table.set(index, (words = new Uint32Array(IRTE_WORDS)));
+    words.fill(0);
+    encodeIrte(fields, this.config.eime, words, 0);
+    if (owner === null) this.owners.delete(index);
+    else this.owners.set(index, owner);
   }
 
   /**
@@ -152,19 +158,19 @@ export class VtdInterruptRemapper implements InterruptRemapper {
   /** What Linux's clear_entries does: zero the entry (P=0), then flush it from the IEC. */
   clearIrte(index: number): void {
     this.checkIndex(index);
-    this.table.fill(0, index * IRTE_WORDS, (index + 1) * IRTE_WORDS);
-    this.owners[index] = null;
+    this.table.delete(index);
+    this.owners.delete(index);
     this.invalidateIec(index, 0);
   }
 
   /** The entry as the table holds it now (not the IEC). */
   irte(index: number): ReturnType<typeof decodeIrte> & { owner: string | null } {
     this.checkIndex(index);
-    return { ...decodeIrte(this.table, index * IRTE_WORDS, this.config.eime), owner: this.owners[index]! };
+    return { ...decodeIrte(this.table.get(index) ?? EMPTY_IRTE, 0, this.config.eime), owner: this.owners.get(index) ?? null };
   }
 
   owner(index: number): string | null {
-    return this.owners[index] ?? null;
+    return this.owners.get(index) ?? null;
   }
 
   /** True while an IEC copy of the entry is cached. */
@@ -259,24 +265,23 @@ export class VtdInterruptRemapper implements InterruptRemapper {
    * Linux modify_irte always does).
    */
   private fetch(index: number): void {
-    const at = index * IRTE_WORDS;
+    const t = this.table.get(index) ?? EMPTY_IRTE;
     const cached = this.config.iec ? this.iec.get(index) : undefined;
     if (cached !== undefined) {
-      const t = this.table;
       const c = cached.words;
       this.words = c;
       this.at = 0;
       // The cached copy decides what is delivered; whose entry it is, is what the configuration says now.
-      this.owner_ = this.owners[index]!;
-      this.stale = c[0] !== t[at] || c[1] !== t[at + 1] || c[2] !== t[at + 2] || c[3] !== t[at + 3];
+      this.owner_ = this.owners.get(index) ?? null;
+      this.stale = c[0] !== t[0] || c[1] !== t[1] || c[2] !== t[2] || c[3] !== t[3];
       return;
     }
-    this.words = this.table;
-    this.at = at;
-    this.owner_ = this.owners[index]!;
+    this.words = t;
+    this.at = 0;
+    this.owner_ = this.owners.get(index) ?? null;
     this.stale = false;
-    if (this.config.iec && irtePresent(this.table, at)) {
-      this.iec.set(index, { words: this.table.slice(at, at + IRTE_WORDS) });
+    if (this.config.iec && irtePresent(t, 0)) {
+      this.iec.set(index, { words: t.slice(0, IRTE_WORDS) });
     }
   }
 
@@ -285,7 +290,7 @@ export class VtdInterruptRemapper implements InterruptRemapper {
     out.kind = 'fault';
     out.faultCode = code;
     out.index = index;
-    out.entryOwner = index === null ? null : (this.owners[index] ?? null);
+    out.entryOwner = index === null ? null : (this.owners.get(index) ?? null);
     out.reason = VTD_IR_FAULTS[code].reason;
     out.rule = rule;
     if (this.trace.enabled) {

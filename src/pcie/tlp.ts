@@ -57,6 +57,12 @@ export interface TlpInit {
   step?: number;
   /** The principal a host-issued TLP acts for (a VFIO user's config or MMIO access); null for the host itself. */
   actingFor?: string | null;
+  /**
+   * A 64-bit address at or above 2^53, as exact hex text; `address` then
+   * holds Number(exact), which orders the same against every range (all
+   * below 2^53) and so decides the same way.
+   */
+  exactAddress?: string | null;
 }
 
 /** A TlpInit whose requester ID may be given beside it (see the Tlp constructor). */
@@ -86,6 +92,7 @@ export class Tlp {
   status: CompletionStatus;
   readonly step: number;
   readonly actingFor: string | null;
+  readonly exactAddress: string | null;
 
   /** Modelled content that is not a number (an ATS translation completion entry). */
   attachment: object | null = null;
@@ -142,6 +149,7 @@ export class Tlp {
     this.status = init.status ?? 'SC';
     this.step = init.step ?? init.request?.step ?? -1;
     this.actingFor = init.actingFor ?? null;
+    this.exactAddress = init.exactAddress ?? null;
   }
 
   get ended(): boolean {
@@ -150,7 +158,7 @@ export class Tlp {
 
   /** Short description used in errors and traces: "tlp#7 MemWr 0xfee00000 from 03:00.0". */
   get label(): string {
-    const where = isCompletion(this.type) || this.type.startsWith('Cfg') ? `to ${formatRid(this.targetId)}` : `0x${this.address.toString(16)}`;
+    const where = isCompletion(this.type) || this.type.startsWith('Cfg') ? `to ${formatRid(this.targetId)}` : (this.exactAddress ?? `0x${this.address.toString(16)}`);
     return `tlp#${this.id} ${this.type} ${where} from ${formatRid(this.requesterId)}`;
   }
 }

@@ -6,7 +6,7 @@
  * being guessed.
  */
 import { ACS_ENHANCED, ACS_ENHANCED_CONTROLS, Acs, AcsCtl, REQUIRED_ACS } from '../pcie/acs.ts';
-import { devSpecificAcsEnabled } from './quirks.ts';
+import { devSpecificAcs, type AcsQuirk, type QuirkUse } from './quirks.ts';
 import type { KernelModel } from './kernel-options.ts';
 import { requirePortType, UnknownFact } from './unknown-fact.ts';
 import type { PciFunction, PciTopology } from './pci-topology.ts';
@@ -40,34 +40,62 @@ export function acsFlagsEnabled(fn: PciFunction, flags: number): boolean {
 }
 
 
-/** pci_acs_enabled() (drivers/pci/pci.c): quirks, then the rules by PCIe type of PCIe 3.0 §6.12. */
-export function pciAcsEnabled(fn: PciFunction, flags: number, kernel: KernelModel): boolean {
-  const quirk = devSpecificAcsEnabled(fn, flags, kernel);
-  if (quirk >= 0) return quirk > 0;
+/** Why pci_acs_enabled() answered what it did, for explanations (group-why.ts). */
+export type AcsReason =
+  /** A pci_dev_acs_enabled[] quirk answered (quirk null: the out-of-tree pcie_acs_override). */
+  | { readonly kind: 'quirk'; readonly quirk: AcsQuirk | null; readonly uses: readonly QuirkUse[] }
+  /** Conventional PCI / PCI-X: "never support ACS, either effectively or actually". */
+  | { readonly kind: 'conventional' }
+  /** PCIe-to-PCI bridges, PCI-to-PCIe bridges, RC event collectors "must never implement" ACS (PCIe 3.0 §6.12.1). */
+  | { readonly kind: 'never' }
+  /** A downstream/root port or multifunction function without an ACS capability. */
+  | { readonly kind: 'no-capability' }
+  /** The ACS capability decides; `missing` = wanted controls it implements but has off. */
+  | { readonly kind: 'capability'; readonly missing: number }
+  /** Single-function endpoints and upstream ports: not asked (§6.12.1.2). */
+  | { readonly kind: 'not-required' };
+
+export interface AcsVerdict {
+  readonly fn: PciFunction;
+  readonly enabled: boolean;
+  readonly reason: AcsReason;
+}
+
+/** pci_acs_enabled() (drivers/pci/pci.c): quirks, then the rules by PCIe type of PCIe 3.0 §6.12, with the reason. */
+export function acsVerdict(fn: PciFunction, flags: number, kernel: KernelModel): AcsVerdict {
+  const quirk = devSpecificAcs(fn, flags, kernel);
+  if (quirk.result >= 0) return { fn, enabled: quirk.result > 0, reason: { kind: 'quirk', quirk: quirk.quirk, uses: quirk.uses } };
   requirePortType(fn);
+  const capability = (): AcsVerdict => {
+    const enabled = acsFlagsEnabled(fn, flags);
+    if (fn.acs.kind !== 'present') return { fn, enabled, reason: { kind: 'no-capability' } };
+    return { fn, enabled, reason: { kind: 'capability', missing: flags & (fn.acs.cap | Acs.EC) & ~fn.acs.ctl } };
+  };
   switch (fn.portType) {
-    // "Conventional PCI and PCI-X devices never support ACS, either effectively or actually."
     case 'conventional':
-      return false;
-    // PCI/X-to-PCIe bridges are handled as non-PCIe; PCIe-to-PCI bridges and RC event collectors
-    // "must never implement an ACS Extended Capability" (PCIe 3.0 §6.12.1).
+      return { fn, enabled: false, reason: { kind: 'conventional' } };
     case 'pci-pcie-bridge':
     case 'pcie-pci-bridge':
     case 'rc-event-collector':
-      return false;
+      return { fn, enabled: false, reason: { kind: 'never' } };
     // §6.12.1.1: downstream and root ports, single- or multi-function.
     case 'downstream':
     case 'root-port':
-      return acsFlagsEnabled(fn, flags);
+      return capability();
     // §6.12.1.2: the other types only when part of a multifunction device.
     case 'endpoint':
     case 'upstream':
     case 'legacy-endpoint':
     case 'rciep':
-      return fn.multifunction ? acsFlagsEnabled(fn, flags) : true;
+      return fn.multifunction ? capability() : { fn, enabled: true, reason: { kind: 'not-required' } };
     default:
-      return true;
+      return { fn, enabled: true, reason: { kind: 'not-required' } };
   }
+}
+
+/** pci_acs_enabled() (drivers/pci/pci.c): quirks, then the rules by PCIe type of PCIe 3.0 §6.12. */
+export function pciAcsEnabled(fn: PciFunction, flags: number, kernel: KernelModel): boolean {
+  return acsVerdict(fn, flags, kernel).enabled;
 }
 
 /**
@@ -75,8 +103,16 @@ export function pciAcsEnabled(fn: PciFunction, flags: number, kernel: KernelMode
  * the root bus must pass pci_acs_enabled().
  */
 export function pciAcsPathEnabled(topology: PciTopology, start: PciFunction, flags: number, kernel: KernelModel): boolean {
+  return acsPathVerdict(topology, start, flags, kernel).enabled;
+}
+
+/** pci_acs_path_enabled() with the verdict of the first device that fails (or of `start` when all pass). */
+export function acsPathVerdict(topology: PciTopology, start: PciFunction, flags: number, kernel: KernelModel): AcsVerdict {
+  let first: AcsVerdict | undefined;
   for (let dev: PciFunction | undefined = start; dev; dev = dev.parent === null ? undefined : topology.byKey.get(dev.parent)) {
-    if (!pciAcsEnabled(dev, flags, kernel)) return false;
+    const verdict = acsVerdict(dev, flags, kernel);
+    first ??= verdict;
+    if (!verdict.enabled) return verdict;
   }
-  return true;
+  return first!;
 }

@@ -13,6 +13,8 @@
  */
 import { formatBdf, tryParseBdf } from '../pcie/bdf.ts';
 import { makeTopology, type PciFunction, type PciTopology } from './pci-topology.ts';
+import { KernelOptionError } from './kernel-errors.ts';
+import type { KernelVersion } from './kernel-version.ts';
 
 export interface AcsOverride {
   readonly downstream: boolean;
@@ -23,27 +25,24 @@ export interface AcsOverride {
 export interface KernelModel {
   readonly acsOverride?: AcsOverride;
   /**
+   * The Linux release whose quirk table is meant (kernel-version.ts);
+   * absent: the newest table modelled (linux-next of 2025).
+   */
+  readonly version?: KernelVersion;
+  /**
    * PCI_DEV_FLAGS_ACS_ENABLED_QUIRK set by pci_quirk_enable_intel_pch_acs().
    * Default true. Linux 5.9 skipped the enable quirk on ports without an ACS
    * capability (commit 52fbf5bdeeef "PCI: Cache ACS capability offset in
    * device"), so the PCH ports lost isolation until "PCI: Attempt to enable
-   * ACS regardless of capability" restored the call.
+   * ACS regardless of capability" restored the call (5.10). Without it,
+   * the version decides (PCH_ENABLE_SKIPPED in quirks.ts).
    */
   readonly intelPchAcsQuirkEnabled?: boolean;
   /** An AMD IOMMU is described by ACPI IVRS (pci_quirk_amd_sb_acs needs it). Default true. */
   readonly amdIvrsPresent?: boolean;
 }
 
-export class KernelOptionError extends Error {
-  readonly userFacing = true;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'KernelOptionError';
-  }
-}
+export { KernelOptionError };
 
 /** Parses the value of pcie_acs_override= as pcie_acs_override_setup() does (unknown words are ignored there; here they are errors). */
 export function parseAcsOverride(value: string): AcsOverride {

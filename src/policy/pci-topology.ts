@@ -151,6 +151,7 @@ const PORT_TYPE_OF_KIND: Record<FunctionKind, PciePortType> = {
   'switch-upstream': 'upstream',
   'switch-downstream': 'downstream',
   'pcie-pci-bridge': 'pcie-pci-bridge',
+  'pci-bridge': 'conventional',
   'pci-device': 'conventional',
   endpoint: 'endpoint',
   rciep: 'rciep',

@@ -40,7 +40,7 @@ function notEnforcedBecause(gate: Explanation['gates'][number]): string {
 }
 
 function renderStory(story: TlpStory, paint: ReturnType<typeof pc.createColors>): string[] {
-  const head = `  tlp#${story.tlp} ${story.kind} 0x${story.address.toString(16)} from ${story.by} (requester ${story.requester})`;
+  const head = `  tlp#${story.tlp} ${story.kind} ${story.exactAddress ?? `0x${story.address.toString(16)}`} from ${story.by} (requester ${story.requester})`;
   const ending = story.outcome === null ? 'still in flight' : `${story.outcome}${story.reason ? ` (${story.reason}${story.faultCode ? ` ${story.faultCode}` : ''})` : ''}${story.target ? ` → ${story.target}` : ''}`;
   const colour = story.outcome === 'delivered' || story.outcome === 'completed' ? paint.yellow : paint.green;
   const why = story.reasonTitle === '' ? [] : [`      ${story.reason}: ${story.reasonTitle} (${story.reasonSource})`];

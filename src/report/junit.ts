@@ -15,39 +15,53 @@ export function renderJunit(suite: SuiteResult): string {
   };
   for (const run of suite.runs) entry(run.file, run.scenario).runs.push(run);
   for (const failure of suite.failures) entry(failure.file, failure.scenario ?? failure.file).failures.push(failure);
+  return junitDocument([...files].map(([file, e]) => junitSuite(file, e.name, e.runs, e.failures)));
+}
 
-  const tests = suite.runs.length + suite.failures.length;
-  const failed = suite.runs.filter((r) => !r.pass).length;
+/** One file's <testsuite>, with the counts the document header sums. */
+export interface JunitSuite {
+  readonly text: string;
+  readonly tests: number;
+  readonly failures: number;
+  readonly errors: number;
+}
+
+export function junitSuite(file: string, name: string, runs: readonly RunResult[], failures: readonly ScenarioFailure[]): JunitSuite {
+  const failed = runs.filter((r) => !r.pass).length;
+  const lines = [`  <testsuite name="${xml(name)}" file="${xml(file)}" tests="${runs.length + failures.length}" failures="${failed}" errors="${failures.length}">`];
+  for (const run of runs) {
+    const testName = `${run.scenario} [${describeVariant(run.variant)}]`;
+    if (run.pass) {
+      // A run a Linux gate stopped passed without the attack running: say so (a property, not a failure).
+      if (run.refusedBy === null) lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(testName)}"/>`);
+      else lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(testName)}"><properties><property name="refused-by" value="${xml(run.refusedBy)}"/></properties></testcase>`);
+      continue;
+    }
+    const breaches = run.breaches.map((b) => `${b.kind}: ${b.detail}`);
+    const body = [...run.differences, ...(run.expectation.because === null ? [] : [`because: ${run.expectation.because}`]), ...(breaches.length > 0 ? breaches : ['no breach: every attempt was stopped'])].join('\n');
+    lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(testName)}">`);
+    lines.push(`      <failure message="${xml(`expected ${expectationText(run.expectation)}, got ${verdictText(run)}`)}" type="expectation">${xml(body)}</failure>`);
+    lines.push('    </testcase>');
+  }
+  for (const failure of failures) {
+    const testName = failure.variant === null ? failure.file : `${failure.scenario} [${describeVariant(failure.variant)}]`;
+    lines.push(`    <testcase classname="${xml(failure.scenario ?? failure.file)}" name="${xml(testName)}">`);
+    lines.push(`      <error message="${xml(failure.kind === 'invalid' ? 'invalid scenario' : 'internal error')}" type="${failure.kind}">${xml(failure.message)}</error>`);
+    lines.push('    </testcase>');
+  }
+  lines.push('  </testsuite>');
+  return { text: lines.join('\n'), tests: runs.length + failures.length, failures: failed, errors: failures.length };
+}
+
+/** The document: the header's totals are the sums of its suites'. */
+export function junitDocument(suites: readonly JunitSuite[]): string {
+  const sum = (key: 'tests' | 'failures' | 'errors') => suites.reduce((n, s) => n + s[key], 0);
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="tlplab" tests="${tests}" failures="${failed}" errors="${suite.failures.length}">`,
+    `<testsuites name="tlplab" tests="${sum('tests')}" failures="${sum('failures')}" errors="${sum('errors')}">`,
+    ...suites.map((s) => s.text),
+    '</testsuites>',
   ];
-  for (const [file, e] of files) {
-    const suiteFailures = e.runs.filter((r) => !r.pass).length;
-    lines.push(`  <testsuite name="${xml(e.name)}" file="${xml(file)}" tests="${e.runs.length + e.failures.length}" failures="${suiteFailures}" errors="${e.failures.length}">`);
-    for (const run of e.runs) {
-      const name = `${run.scenario} [${describeVariant(run.variant)}]`;
-      if (run.pass) {
-        // A run a Linux gate stopped passed without the attack running: say so (a property, not a failure).
-        if (run.refusedBy === null) lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}"/>`);
-        else lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}"><properties><property name="refused-by" value="${xml(run.refusedBy)}"/></properties></testcase>`);
-        continue;
-      }
-      const breaches = run.breaches.map((b) => `${b.kind}: ${b.detail}`);
-      const body = [...run.differences, ...(run.expectation.because === null ? [] : [`because: ${run.expectation.because}`]), ...(breaches.length > 0 ? breaches : ['no breach: every attempt was stopped'])].join('\n');
-      lines.push(`    <testcase classname="${xml(run.scenario)}" name="${xml(name)}">`);
-      lines.push(`      <failure message="${xml(`expected ${expectationText(run.expectation)}, got ${verdictText(run)}`)}" type="expectation">${xml(body)}</failure>`);
-      lines.push('    </testcase>');
-    }
-    for (const failure of e.failures) {
-      const name = failure.variant === null ? failure.file : `${failure.scenario} [${describeVariant(failure.variant)}]`;
-      lines.push(`    <testcase classname="${xml(failure.scenario ?? failure.file)}" name="${xml(name)}">`);
-      lines.push(`      <error message="${xml(failure.kind === 'invalid' ? 'invalid scenario' : 'internal error')}" type="${failure.kind}">${xml(failure.message)}</error>`);
-      lines.push('    </testcase>');
-    }
-    lines.push('  </testsuite>');
-  }
-  lines.push('</testsuites>');
   return `${lines.join('\n')}\n`;
 }
 

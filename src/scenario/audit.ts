@@ -1,213 +1,141 @@
 /**
- * `tlplab audit <lspci dump>`: the attack library's machine-independent
- * attacks, run against an imported machine. Every endpoint in turn is the
- * attacker (a hostile device or firmware) and tries, as the library's
- * scenarios do: a write into every other device's BAR (p2p-behind-switch,
- * multifunction-no-acs), a write carrying each other device's requester ID
- * into that device's DMA buffer (requester-id-spoofing), and a forged
- * compatibility-format MSI (white-rabbit-msi-injection). Each device gets
- * its own paging domain with one buffer, as a host with the IOMMU on gives
- * its devices. What lspci cannot show is an assumption, printed as such; a
- * result that depends on ACS a non-root dump hides is "unknown", never
- * guessed.
+ * `tlplab audit`: the attack library's machine-independent attacks, run
+ * against an imported machine (an lspci dump or a live sysfs tree) taken
+ * as firmware assigned it. Every endpoint in turn is the attacker (a
+ * hostile device or firmware) and tries the attacks of audit/spec.ts;
+ * runVariant replays them and its verdict engine judges them, and
+ * audit/attempts.ts turns that judgement and the trace into findings.
+ * What the input cannot show is an assumption, printed as such; a result
+ * that depends on a fact the input hides is "unknown", never guessed.
  */
-import { parseLspci } from '../import/lspci/parse.ts';
-import { fabricFromLspci } from '../import/lspci/to-fabric.ts';
-import { topologyFromLspci } from '../import/lspci/to-topology.ts';
-import { formatRid } from '../pcie/bdf.ts';
-import { rangesOverlap, type AddressRange } from '../pcie/range.ts';
-import type { PciFunction as TopologyFunction } from '../policy/pci-topology.ts';
-import type { Tlp } from '../pcie/tlp.ts';
-import { HOST, type DomainSpec, type FunctionSpec, type MachineSpec, type ScenarioSpec, type StepSpec } from './model.ts';
+import type { LspciDump } from '../import/lspci/parse.ts';
+import { fabricsFromLspci, type FabricImport } from '../import/lspci/to-fabric.ts';
+import { compileFabric } from '../fabric/fabric.ts';
+import type { FunctionConfig } from '../fabric/topology.ts';
+import { Kernel } from '../sim/kernel.ts';
+import { faultCodeText } from './results.ts';
 import { runVariant } from './runner.ts';
 import { unexpectedVariant } from './load.ts';
+import { attemptsOf, type Attempt } from './audit/attempts.ts';
+import { auditGroups, acsOverrideWhatIf } from './audit/groups.ts';
+import type { AuditAttack, AuditDevice, AuditFinding, AuditReport, FindingResult } from './audit/report.ts';
+import { auditMachine, auditSpec, BUFFER_SIZE, decodingBar, type AuditSettings } from './audit/spec.ts';
+import { stoppersFor } from './audit/stoppers.ts';
 
-export type AuditAttack = 'p2p-bar-write' | 'forged-requester-id' | 'msi-injection';
+export type { AuditFinding, AuditReport } from './audit/report.ts';
 
-export interface AuditFinding {
-  readonly attacker: string;
-  readonly attack: AuditAttack;
-  readonly victim: string | null;
-  readonly result: 'succeeds' | 'stopped' | 'unknown';
-  readonly detail: string;
+export interface AuditOptions extends AuditSettings {
+  readonly input: AuditReport['input'];
+  /** Linux version whose quirk table and grouping to use (default: the newest modelled). */
+  readonly kernel?: string;
+  /** pcie_acs_override=… what-if. */
+  readonly acsOverride?: string;
 }
 
-export interface AuditOptions {
-  readonly iommu: 'vtd' | 'amd-vi' | 'none';
-  readonly interruptRemapping: boolean;
-  readonly sourceIdValidation: boolean;
-}
+const ENDPOINT_KINDS = new Set(['endpoint', 'rciep', 'pci-device']);
+/** Facts a routed result depends on when the TLP passed the function that lacks them. */
+const ROUTING_FACTS = new Set(['PCIe port type', 'ACS capability', 'bridge windows']);
 
-export interface AuditReport {
-  readonly schema: 'tlplab/audit-v1';
-  readonly assumptions: readonly string[];
-  readonly devices: readonly string[];
-  readonly findings: readonly AuditFinding[];
-  readonly skipped: readonly { readonly device: string; readonly reason: string }[];
-}
-
-const BUFFER_IOVA = 0x10000;
-const BUFFER_SIZE = 0x2000;
-
-export function auditLspci(text: string, options: AuditOptions): AuditReport {
-  const dump = parseLspci(text);
-  const { config, skipped } = fabricFromLspci(dump);
-  const { topology } = topologyFromLspci(dump);
-  const byKey = new Map(topology.functions.map((f) => [f.key, f]));
-  const endpoints = config.functions.filter((f) => f.kind === 'endpoint' || f.kind === 'rciep' || f.kind === 'pci-device');
-  const ram = freeRam(config.functions.flatMap((f) => [...(f.bars ?? []).flatMap((b) => (b.at === undefined ? [] : [{ base: b.at, size: b.size }])), ...windowsOf(f)]));
-  const buffers = new Map(endpoints.map((f, i) => [f.id, ram.base + i * BUFFER_SIZE]));
-  const memory = [
-    { name: 'host-ram', base: ram.base, size: endpoints.length * BUFFER_SIZE, owner: HOST },
-  ];
+export function auditDump(dump: LspciDump, options: AuditOptions): AuditReport {
+  const segments = fabricsFromLspci(dump);
+  const topology = segments[0]!.topology;
   const findings: AuditFinding[] = [];
-  for (const attacker of endpoints) {
-    const unknownAcs = portsAbove(attacker.id, byKey).filter((p) => p.acs.kind === 'unknown').map((p) => p.key);
-    const spec = auditSpec(config, memory, endpoints.map((f) => f.id), buffers, attacker.id, options);
-    const run = runVariant({ file: 'audit' }, unexpectedVariant(spec), 1);
-    const fabric = run.machine.fabric;
-    for (const record of run.steps) {
-      const step = record.step;
-      const tlp = record.tlps[0];
-      if (tlp === undefined || !('from' in step)) continue;
-      const victim = step.note;
-      const attack: AuditAttack = step.kind === 'write' && step.as !== null ? 'forged-requester-id' : step.kind === 'write' && 'bar' in step.target ? 'p2p-bar-write' : 'msi-injection';
-      const landed = tlp.outcome === 'delivered' || tlp.outcome === 'completed';
-      // P2P routing and source validation are decided by the ports' ACS: unknown ACS, unknown result.
-      if (attack !== 'msi-injection' && unknownAcs.length > 0) {
-        findings.push({ attacker: attacker.id, attack, victim, result: 'unknown', detail: `depends on ACS of ${unknownAcs.join(', ')}, which the dump does not show (lspci without root)` });
-        continue;
-      }
-      // No port sits above an RCiEP: whether the root complex checks its requester IDs is implementation-specific.
-      if (attack === 'forged-requester-id' && landed && portsAbove(attacker.id, byKey).length === 0) {
-        findings.push({ attacker: attacker.id, attack, victim, result: 'unknown', detail: 'no ACS port validates an integrated device\'s requester ID; whether the root complex does is implementation-specific' });
-        continue;
-      }
-      findings.push({ attacker: attacker.id, attack, victim, result: landed ? 'succeeds' : 'stopped', detail: describe(tlp, fabric.byRid.get(tlp.issuedRequesterId)?.id) });
+  const devices: AuditDevice[] = [];
+  const decodeConflicts: string[] = [];
+  for (const segment of segments) {
+    const byId = new Map(segment.config.functions.map((f) => [f.id, f]));
+    for (const f of segment.config.functions) {
+      devices.push({ id: f.id, label: topology.byKey.get(f.id)?.label ?? f.id, segment: segment.domain, kind: f.kind, unknown: segment.unknown.get(f.id) ?? [], assumed: segment.assumed.get(f.id) ?? null });
     }
+    decodeConflicts.push(...compileFabric(segment.config, new Kernel()).decodeConflicts);
+    findings.push(...auditSegment(segment, byId, topology.byKey.get.bind(topology.byKey), options));
   }
+  const summary: Record<FindingResult, number> = { succeeds: 0, stopped: 0, contained: 0, unknown: 0 };
+  for (const f of findings) summary[f.result]++;
+  const groups = auditGroups(topology, options.kernel);
   return {
     schema: 'tlplab/audit-v1',
-    assumptions: [
-      `IOMMU: ${options.iommu}${options.iommu === 'none' ? '' : `, DMA remapping on, every device in its own paging domain with one ${BUFFER_SIZE / 1024} KiB buffer`}`,
-      `interrupt remapping ${options.interruptRemapping ? 'on' : 'off'}${options.interruptRemapping ? `, source-ID validation ${options.sourceIdValidation ? 'on' : 'off (intremap=nosid)'}` : ''} — lspci does not show it; dmesg 'DMAR-IR: Enabled IRQ remapping' does`,
-      'each endpoint in turn is a hostile device; ACS as lspci shows it (unknown without root)',
-    ],
-    devices: endpoints.map((f) => f.id),
+    input: options.input,
+    options: { iommu: options.iommu, interruptRemapping: options.interruptRemapping, sourceIdValidation: options.sourceIdValidation, kernel: options.kernel ?? null, acsOverride: options.acsOverride ?? null },
+    assumptions: assumptions(options, segments),
+    devices,
     findings,
-    skipped,
+    summary,
+    groups,
+    whatIf: options.acsOverride === undefined ? null : acsOverrideWhatIf(topology, options.kernel, options.acsOverride, findings),
+    skipped: segments.flatMap((s) => s.skipped),
+    decodeConflicts,
   };
 }
 
-function auditSpec(
-  config: MachineSpec['fabric'],
-  memory: MachineSpec['memory'],
-  devices: readonly string[],
-  buffers: ReadonlyMap<string, number>,
+function assumptions(options: AuditOptions, segments: readonly FabricImport[]): string[] {
+  const out = [
+    `IOMMU: ${options.iommu}${options.iommu === 'none' ? '' : `, DMA remapping on, every device in its own paging domain with one ${BUFFER_SIZE / 1024} KiB buffer`}`,
+    `interrupt remapping ${options.iommu !== 'none' && options.interruptRemapping ? 'on' : 'off'}${options.iommu !== 'none' && options.interruptRemapping ? `, source-ID validation ${options.sourceIdValidation ? 'on' : 'off (intremap=nosid)'}` : ''} — the PCI dump does not show it; dmesg 'DMAR-IR: Enabled IRQ remapping' does`,
+    'each endpoint in turn is a hostile device; buses, BARs, windows and ACS as the input shows them (unknown where it hides them)',
+  ];
+  if (segments.length > 1) out.push(`${segments.length} PCI segments, each simulated on its own; attacks across segments are not tried`);
+  for (const s of segments) if (s.domain >= 0x10000) out.push(`segment ${s.domain.toString(16)} is a VMD domain: its devices reach the IOMMU as the VMD endpoint (pci_real_dma_dev), so they share one IOMMU domain here`);
+  return out;
+}
+
+function auditSegment(segment: FabricImport, byId: ReadonlyMap<string, FunctionConfig>, topologyFn: (key: string) => { realDmaDev?: string } | undefined, options: AuditOptions): AuditFinding[] {
+  const endpoints = segment.config.functions.filter((f) => ENDPOINT_KINDS.has(f.kind)).map((f) => f.id);
+  if (endpoints.length === 0) return [];
+  const shared = segment.domain >= 0x10000 && endpoints.every((id) => topologyFn(id)?.realDmaDev !== undefined);
+  const machine = auditMachine(segment.config, endpoints, shared);
+  const unknownRouting = (id: string) => (segment.unknown.get(id) ?? []).filter((f) => ROUTING_FACTS.has(f));
+  const findings: AuditFinding[] = [];
+  for (const attacker of endpoints) {
+    const victims = endpoints.filter((v) => v !== attacker).map((id) => ({ id, bar: decodingBar(byId.get(id)!), forge: true }));
+    for (const v of victims) {
+      const hidden = (segment.unknown.get(v.id) ?? []).filter((f) => f.startsWith('BAR '));
+      if (v.bar === null && hidden.length > 0) findings.push(unknownFinding(attacker, 'p2p-bar-write', v.id, `${v.id}: ${hidden.join(', ')}`));
+    }
+    const run = runVariant({ file: 'audit' }, unexpectedVariant(auditSpec(machine, attacker, victims, options)), 1);
+    for (const attempt of attemptsOf(run)) {
+      const [attack, victim] = (attempt.step.note ?? '').split(' ') as [AuditAttack, string | undefined];
+      findings.push(findingOf(attacker, attack, victim ?? null, attempt, byId, options, unknownRouting, segment.assumed));
+    }
+  }
+  return findings;
+}
+
+function unknownFinding(attacker: string, attack: AuditAttack, victim: string | null, detail: string): AuditFinding {
+  return { id: `${attack}:${attacker}->${victim ?? 'host'}`, attacker, attack, victim, result: 'unknown', detail, reason: null, path: [], stoppers: [], evidence: [] };
+}
+
+function findingOf(
   attacker: string,
-  options: AuditOptions,
-): ScenarioSpec {
-  const functions: FunctionSpec[] = config.functions.map((f) => ({
-    id: f.id,
-    device: f.id,
-    owner: devices.includes(f.id) ? `dev ${f.id}` : HOST,
-    driver: null,
-    msi: null,
-    msix: null,
-    ats: false,
-    barRegions: [],
-  }));
-  const domains: DomainSpec[] = devices.map((id) => ({
-    name: `dom ${id}`,
-    devices: [id],
-    mode: 'paging',
-    map: [{ iova: BUFFER_IOVA, to: { address: buffers.get(id)! }, size: BUFFER_SIZE, perm: 'rw' }],
-    deviceTlb: false,
-  }));
-  const ridOf = (id: string) => {
-    const bdf = config.functions.find((f) => f.id === id)!.bdf!;
-    return (bdf.bus << 8) | (bdf.device << 3) | bdf.fn;
-  };
-  const steps: StepSpec[] = [];
-  const base = { from: attacker, translated: false, pasid: null, data: 0x5a5a, size: 4 } as const;
-  for (const victim of devices) {
-    if (victim === attacker) continue;
-    const bars = config.functions.find((f) => f.id === victim)!.bars ?? [];
-    if (bars.length > 0) steps.push({ ...base, kind: 'write', index: steps.length, at: steps.length * 1000, note: victim, as: null, target: { bar: { device: victim, index: 0 }, offset: 0 } });
-    steps.push({ ...base, kind: 'write', index: steps.length, at: steps.length * 1000, note: victim, as: ridOf(victim), target: { address: BUFFER_IOVA } });
+  attack: AuditAttack,
+  victim: string | null,
+  attempt: Attempt,
+  byId: ReadonlyMap<string, FunctionConfig>,
+  settings: AuditSettings,
+  unknownRouting: (id: string) => string[],
+  assumed: ReadonlyMap<string, string>,
+): AuditFinding {
+  const story = attempt.story;
+  const base = { id: `${attack}:${attacker}->${victim ?? 'host'}`, attacker, attack, victim, path: story.path, evidence: story.evidence };
+  if (attack !== 'msi-injection') {
+    // A routed result depends on every function that decided a hop; what the input hides there makes it unknown.
+    const hidden = [...new Set(story.path.map((p) => p.device.replace(/\*$/, '')))].flatMap((id) => {
+      const facts = unknownRouting(id);
+      return facts.length > 0 ? [`${id}: ${facts.join(', ')} not shown`] : assumed.has(id) && id !== attacker ? [`${id}: ${assumed.get(id)}`] : [];
+    });
+    if (hidden.length > 0) return { ...base, result: 'unknown', detail: `depends on ${hidden.join('; ')}`, reason: null, stoppers: [] };
   }
-  steps.push({ ...base, kind: 'write', index: steps.length, at: steps.length * 1000, note: null, as: null, data: 0x80, target: { address: 0xfee0_0000 } });
-  return {
-    file: 'audit',
-    name: 'audit',
-    title: `audit of ${attacker}`,
-    summary: '',
-    sources: [],
-    machine: {
-      cpus: 4,
-      iommu: {
-        model: options.iommu,
-        dmaRemapping: options.iommu !== 'none',
-        interruptRemapping: options.iommu !== 'none' && options.interruptRemapping,
-        sourceIdValidation: options.sourceIdValidation,
-        compatFormat: 'blocked',
-        x2apic: false,
-        invalidation: 'strict',
-        flushTimeoutNs: 10_000_000,
-        flushQueueSize: 256,
-        iotlbEntries: 512,
-        iotlbReplacement: 'lru',
-        irTableSize: 65536,
-        postedInterrupts: false,
-      },
-      msiController: 'x86',
-      msiDoorbell: null,
-      kernel: { acsOverride: [], unsafeInterrupts: false, vfioViability: 'enforced', groups: 'classic' },
-      fabric: { ...config, memory: memory.map(({ name, base, size }) => ({ name, base, size })) },
-      timing: { arbitration: 'fifo', jitterNs: 0 },
-      functions,
-      memory,
-      irtes: [],
-      postedDescriptors: [],
-      apicLogicalModel: 'flat',
-    },
-    domains,
-    attacker: `dev ${attacker}`,
-    via: 'device',
-    steps,
-  };
-}
-
-function describe(tlp: Tlp, forgedAs: string | undefined): string {
-  const code = tlp.faultCode === null ? '' : ` 0x${tlp.faultCode.toString(16).padStart(2, '0')}`;
-  const as = forgedAs === undefined || tlp.origin === forgedAs ? '' : ` (as ${formatRid(tlp.issuedRequesterId)})`;
-  if (tlp.outcome === 'delivered' || tlp.outcome === 'completed') return `${tlp.outcome} to ${tlp.target?.name ?? '?'} at ${tlp.decidedAt}${as}`;
-  return `${tlp.outcome} at ${tlp.decidedAt}: ${tlp.reason}${code}${as}`;
-}
-
-/** Root and downstream ports between a function and the root bus (where ACS is enforced). */
-function portsAbove(key: string, byKey: ReadonlyMap<string, TopologyFunction>): TopologyFunction[] {
-  const ports: TopologyFunction[] = [];
-  for (let fn = byKey.get(key); fn !== undefined && fn.parent !== null; ) {
-    const parent = byKey.get(fn.parent);
-    if (parent === undefined) break;
-    if (parent.portType === 'root-port' || parent.portType === 'downstream' || parent.portType === 'unknown') ports.push(parent);
-    fn = parent;
+  if (attempt.judged === 'breach') {
+    const breach = attempt.breach!;
+    if (attack === 'forged-requester-id' && byId.get(attacker)?.parent === undefined) {
+      return { ...base, result: 'unknown', detail: `${breach.detail}; but no ACS port validates an integrated device's requester ID, and whether the root complex does is implementation-specific`, reason: { code: breach.kind, decidedAt: attempt.ending.decidedAt, faultCode: null }, stoppers: [] };
+    }
+    return { ...base, result: 'succeeds', detail: breach.detail, reason: { code: breach.kind, decidedAt: attempt.ending.decidedAt, faultCode: null }, stoppers: stoppersFor(attack, attempt, byId, settings, victim) };
   }
-  return ports;
-}
-
-function windowsOf(f: MachineSpec['fabric']['functions'][number]): AddressRange[] {
-  const w = f.windows;
-  return [w?.memory, w?.prefetchable].filter((r): r is AddressRange => r !== undefined && r !== null);
-}
-
-/** A stretch of low memory clear of every pinned BAR and window, for the devices' buffers. */
-function freeRam(taken: readonly AddressRange[]): AddressRange {
-  const candidate = { base: 0x100_0000, size: 0x100_0000 };
-  for (let base = candidate.base; base < 0x1_0000_0000; base += 0x100_0000) {
-    const range = { base, size: candidate.size };
-    if (!taken.some((t) => rangesOverlap(t, range))) return range;
+  if (attempt.judged === 'stopped') {
+    const r = attempt.stop!;
+    return { ...base, result: 'stopped', detail: `${r.outcome} at ${r.decidedAt}: ${r.reason}${r.faultCode === null ? '' : ` ${faultCodeText(r.faultCode)}`}`, reason: { code: r.reason, decidedAt: r.decidedAt, faultCode: faultCodeText(r.faultCode) }, stoppers: [] };
   }
-  return candidate;
+  const e = attempt.ending;
+  return { ...base, result: 'contained', detail: `${e.outcome} at ${e.decidedAt}, within what ${attacker} is granted (${e.reason})`, reason: { code: e.reason, decidedAt: e.decidedAt, faultCode: faultCodeText(e.faultCode) }, stoppers: [] };
 }

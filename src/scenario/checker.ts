@@ -3,7 +3,7 @@ import { tryParseBdf } from '../pcie/bdf.ts';
 import { parseDuration } from '../sim/time.ts';
 import { didYouMean, type Diagnostic } from './diagnostics.ts';
 import type { Path } from './source.ts';
-import { parseQuantity } from './units.ts';
+import { quantityProblem, readQuantity, readRequestAddress } from './units.ts';
 import type { Locate } from './validate.ts';
 
 export class Checker {
@@ -19,14 +19,24 @@ export class Checker {
     this.diagnostics.push(this.locate(path, message, code, key));
   }
 
-  /** A byte count or address; reports and returns 0 when malformed. */
+  /** A byte count or address, read exactly (units.ts); reports and returns 0 when malformed, past 64 bits or not exact. */
   quantity(value: unknown, path: Path, what: string): number {
-    const n = parseQuantity(value);
-    if (n === undefined) {
-      this.error(path, `${what} '${String(value)}' is not a size or address (write 4096, 0x1000, 64K or 2G)`, 'bad-quantity');
+    const n = readQuantity(value);
+    if (!n.ok) {
+      this.error(path, `${what} '${String(value)}' ${quantityProblem(n)}`, n.reason === 'malformed' ? 'bad-quantity' : n.reason === 'over-64-bit' ? 'address-over-64-bit' : 'address-not-exact');
       return 0;
     }
-    return n;
+    return n.value;
+  }
+
+  /** A device's request address: any 64-bit value, exact (units.ts readRequestAddress). */
+  requestAddress(value: unknown, path: Path, what: string): { readonly address: number; readonly exact: string | null } {
+    const n = readRequestAddress(value);
+    if (!n.ok) {
+      this.error(path, `${what} '${String(value)}' ${quantityProblem(n)}`, n.reason === 'malformed' ? 'bad-quantity' : 'address-over-64-bit');
+      return { address: 0, exact: null };
+    }
+    return { address: n.value, exact: n.exact };
   }
 
   /** A duration in ns; reports and returns 0 when malformed. */

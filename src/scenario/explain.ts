@@ -6,15 +6,15 @@
 import { ACS_FLAGS, Acs } from '../pcie/acs.ts';
 import { formatRid, parseBdf, requesterId } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
-import type { InterruptDelivery } from '../interrupts/delivery.ts';
-import type { Ending } from '../fabric/ending.ts';
+import type { Effect, Ending } from '../fabric/ending.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
 import type { ScenarioSpec, StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
-import { runVariant } from './runner.ts';
-import { tlpStory, type PathEntry, type TlpStory } from './story.ts';
+import { judgeContext, runVariant } from './runner.ts';
+import { judge } from '../policy/verdict.ts';
+import { recordsByTlp, tlpStory, type PathEntry, type TlpStory } from './story.ts';
 
 export interface StepExplanation {
   readonly step: StepSpec;
@@ -66,10 +66,11 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     list.push(tlp);
     completionsOf.set(tlp.request.id, list);
   }
+  const index = recordsByTlp(records);
   const endingOf = new Map(run.endings.flatMap((e) => (e.tlp === null ? [] : [[e.tlp, e] as const])));
   const steps = run.steps.map((record) => ({
     step: record.step,
-    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id))),
+    tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id), index)),
     refused: record.refused,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
@@ -83,6 +84,8 @@ export interface WhatIf {
   readonly data: number;
   readonly as: string | null;
   readonly translated: boolean;
+  /** Exact hex text of an address at or above 2^53 (`address` stands for it). */
+  readonly exactAddress?: string | null;
 }
 
 export interface SendResult {
@@ -93,7 +96,13 @@ export interface SendResult {
   readonly path: readonly PathEntry[];
   readonly interrupt?: { readonly vector: number; readonly destination: number; readonly irte: number | null };
   readonly target: string | null;
+  /** What it touched: the ending record's effects (byte spans with owners, interrupt receivers). */
+  readonly effects: readonly Effect[];
   readonly gates: readonly GateResult[];
+  /** The TLP judged as a run judges its steps, with the owner of `from` as the attacker (DESIGN.md §3). */
+  readonly verdict: 'breached' | 'isolated';
+  readonly attacker: string;
+  readonly breaches: readonly { readonly kind: string; readonly victim: string; readonly detail: string }[];
 }
 
 export class WhatIfError extends Error {
@@ -115,33 +124,43 @@ export function sendWhatIf(variant: ScenarioVariant, seed: number, whatIf: WhatI
       throw new WhatIfError(`--as: ${(error as Error).message}`);
     }
   }
+  const endings: Ending[] = [];
+  machine.fabric.onEnding((e) => endings.push(e));
   const tlp = machine.fabric.issue(fn, {
     type: whatIf.op === 'write' ? 'MemWr' : 'MemRd',
     address: whatIf.address,
+    ...(whatIf.exactAddress ? { exactAddress: whatIf.exactAddress } : {}),
     data: whatIf.data,
     length: 4,
     at: whatIf.translated ? 'translated' : 'untranslated',
     ...(forged === undefined ? {} : { requesterId: forged }),
   });
   machine.kernel.run();
-  const story = tlpStory(machine.trace.records, tlp.id);
-  const delivery = tlp.target !== null && (tlp.target as { kind?: string }).kind === 'interrupt' ? (tlp.target as InterruptDelivery) : null;
+  const attacker = machine.ownership.ownerOfFunction(whatIf.from) ?? 'host';
+  const judgement = judge(attacker, endings, machine.grants, judgeContext(machine));
+  const ending = endings.find((e) => e.tlp === tlp.id);
+  const story = tlpStory(machine.trace.records, tlp.id, ending);
+  const delivery = ending?.effects.find((e) => e.kind === 'interrupt') ?? null;
   return {
     schema: 'tlplab/send-v1',
     outcome: tlp.outcome ?? 'in-flight',
     reason: tlp.reason,
     faultCode: story.faultCode,
     path: story.path,
-    ...(delivery === null ? {} : { interrupt: { vector: delivery.vector, destination: delivery.destination, irte: delivery.irte } }),
+    ...(delivery === null ? {} : { interrupt: { vector: delivery.vector, destination: delivery.destination, irte: delivery.entry } }),
     target: story.target,
+    effects: ending?.effects ?? [],
     gates: evaluateGates(machine),
+    verdict: judgement.verdict,
+    attacker,
+    breaches: judgement.breaches.map((b) => ({ kind: b.kind, victim: b.victim, detail: b.detail })),
   };
 }
 
 export function describeStep(step: StepSpec): string {
   const hex = (n: number) => `0x${n.toString(16)}`;
-  const target = (t: { address: number } | { bar: { device: string; index: number }; offset: number }) =>
-    'address' in t ? hex(t.address) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
+  const target = (t: { address: number; exact?: string | null } | { bar: { device: string; index: number }; offset: number }) =>
+    'address' in t ? (t.exact ?? hex(t.address)) : `${t.bar.device}.bar${t.bar.index}+${hex(t.offset)}`;
   const mods = 'from' in step ? `${step.as === null ? '' : ` as ${formatRid(step.as)}`}${step.translated ? ' (AT=translated)' : ''}` : '';
   switch (step.kind) {
     case 'write':

@@ -97,7 +97,10 @@ export interface DomainSpec {
   readonly deviceTlb: boolean;
 }
 
-export type AccessTargetSpec = { readonly address: number } | { readonly bar: { readonly device: string; readonly index: number }; readonly offset: number };
+/** Where a device access goes: a 64-bit address (`exact` hex text when at or above 2^53), or a BAR and an offset. */
+export type AccessTargetSpec =
+  | { readonly address: number; readonly exact?: string | null }
+  | { readonly bar: { readonly device: string; readonly index: number }; readonly offset: number };
 
 interface StepBase {
   /** Index in attack.steps: for positions and evidence. */

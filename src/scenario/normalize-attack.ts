@@ -5,7 +5,7 @@ import { normalizeIrte } from './normalize-interrupts.ts';
 import type { AccessTargetSpec, DomainSpec, FunctionSpec, MachineSpec, MappingSpec, StepSpec } from './model.ts';
 import type { ScenarioFile, StepEntry } from './schema.ts';
 import type { Path } from './source.ts';
-import { parseQuantity } from './units.ts';
+import { readQuantity } from './units.ts';
 
 interface Context {
   readonly machine: MachineSpec;
@@ -178,7 +178,7 @@ function forgedId(text: string | undefined, path: Path, check: Checker): number 
 }
 
 function accessTarget(entry: StepEntry['write'], path: Path, ctx: Context, check: Checker): AccessTargetSpec {
-  if (typeof entry !== 'object' || entry === null) return { address: check.quantity(entry, path, 'address') };
+  if (typeof entry !== 'object' || entry === null) return check.requestAddress(entry, path, 'address');
   const match = /^(.+)\.(?:bar)?(\d)$/.exec(entry.bar);
   const offset = entry.offset === undefined ? 0 : check.quantity(entry.offset, [...path, 'offset'], 'offset');
   if (!match) {
@@ -195,10 +195,13 @@ function accessTarget(entry: StepEntry['write'], path: Path, ctx: Context, check
 
 function mapping(entry: { iova: unknown; to: string | number; size: unknown; perm: MappingSpec['perm'] }, path: Path, ctx: Context, check: Checker): MappingSpec {
   let to: MappingSpec['to'];
-  if (typeof entry.to === 'number' || parseQuantity(entry.to) !== undefined) to = { address: parseQuantity(entry.to)! };
-  else {
-    check.known(entry.to, ctx.machine.memory.map((m) => m.name), [...path, 'to'], 'memory region');
-    to = { region: entry.to };
+  const address = readQuantity(entry.to);
+  // A number (or a string that reads as one, even too large) is a host-physical address; anything else names a region.
+  if (address.ok || address.reason !== 'malformed') {
+    to = { address: check.quantity(entry.to, [...path, 'to'], 'host-physical address') };
+  } else {
+    check.known(String(entry.to), ctx.machine.memory.map((m) => m.name), [...path, 'to'], 'memory region');
+    to = { region: String(entry.to) };
   }
   const size = check.quantity(entry.size, [...path, 'size'], 'size');
   if (size === 0) check.error([...path, 'size'], 'a mapping needs a size above 0', 'bad-size');

@@ -96,9 +96,13 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], { tableSize: iommu.irTableSize, descriptors: postedDescriptors }, check, principals));
   const doorbell = entry['msi-doorbell'];
   if (doorbell !== undefined && !arm) check.error([...base, 'msi-doorbell'], `'msi-doorbell' places an ARM MSI doorbell; this machine's msi-controller is x86`, 'misplaced-key', true);
+  const cpus = entry.cpus ?? 4;
+  // xAPIC destinations are 8 bits with 0xff broadcast (Intel SDM vol. 3 §11.6.2.1): 255 CPUs; x2APIC up to Linux's NR_CPUS limit (arch/x86/Kconfig NR_CPUS_RANGE_END, 8192).
+  const maxCpus = iommu.x2apic ? 8192 : 255;
+  if (cpus < 1 || cpus > maxCpus) check.error([...base, 'cpus'], `cpus is ${cpus}: a machine has 1 to ${maxCpus} CPUs${iommu.x2apic ? '' : ' in xAPIC mode (more need machine.iommu.x2apic: on)'}`, 'bad-cpus');
   return {
     machine: {
-      cpus: entry.cpus ?? 4,
+      cpus,
       iommu,
       msiController: entry['msi-controller'] ?? 'x86',
       msiDoorbell:

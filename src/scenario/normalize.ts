@@ -1,18 +1,21 @@
-/** From parsed YAML to a checked ScenarioSpec: zod for shape, then the semantic pass. */
+/**
+ * From parsed YAML to a checked ScenarioSpec: zod for shape (`validateShape`),
+ * then the semantic pass (`normalizeEntry`), which works on the validated
+ * value and needs no zod — variants and worker threads start from there.
+ */
 import { Checker } from './checker.ts';
+import { checkSteps } from './check-steps.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import type { ScenarioSpec } from './model.ts';
 import { normalizeDomains, normalizeSteps } from './normalize-attack.ts';
 import { normalizeMachine } from './normalize-machine.ts';
-import { ScenarioSchema, type ScenarioFile } from './schema.ts';
-import { zodDiagnostics, type Locate } from './validate.ts';
+import type { ScenarioFile } from './schema.ts';
+import type { Locate } from './validate.ts';
 
 export type NormalizeResult = { ok: true; spec: ScenarioSpec; file: ScenarioFile } | { ok: false; diagnostics: Diagnostic[] };
 
-export function normalizeScenario(file: string, data: unknown, locate: Locate): NormalizeResult {
-  const parsed = ScenarioSchema.safeParse(data);
-  if (!parsed.success) return { ok: false, diagnostics: zodDiagnostics(ScenarioSchema, parsed.error.issues, data, locate) };
-  const entry = parsed.data;
+/** The semantic pass over a value the schema accepted: units, references, cross-field rules. */
+export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate): NormalizeResult {
   const check = new Checker(locate);
   const { machine, principals } = normalizeMachine(entry.machine, check);
   const multifunction = new Map(entry.machine.devices.filter((d) => d.functions).map((d) => [d.id, d.functions!.map((f) => f.id)]));
@@ -20,6 +23,7 @@ export function normalizeScenario(file: string, data: unknown, locate: Locate): 
   const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts };
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);
+  if (!check.failed) checkSteps(steps, domains, machine, entry.attack.attacker, check);
   if (check.failed) return { ok: false, diagnostics: check.diagnostics };
   return {
     ok: true,

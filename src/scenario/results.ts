@@ -5,7 +5,8 @@
 import type { Diagnostic } from './diagnostics.ts';
 import type { ByteSpan, Ending } from '../fabric/ending.ts';
 import type { Race } from './races.ts';
-import type { BreachExpectation, GateName, StopExpectation, VariantAssignment } from './model.ts';
+import type { BreachExpectation, ExpectRuleSpec, GateName, StopExpectation, VariantAssignment } from './model.ts';
+import type { RunStory } from './run-story.ts';
 
 export interface BreachResult {
   readonly kind: string;
@@ -75,6 +76,19 @@ export interface RunResult {
   readonly tlps: readonly Ending[];
   /** Simulated time at which the run went quiet, ns. */
   readonly endTime: number;
+  /** The run told TLP by TLP, when the caller asked for it (reports, `explain`). */
+  readonly story?: RunStory;
+}
+
+/** What a report says about a scenario file beside its runs. */
+export interface ScenarioInfo {
+  readonly file: string;
+  readonly name: string;
+  readonly title: string;
+  readonly summary: string;
+  readonly sources: readonly string[];
+  readonly axes: readonly string[];
+  readonly rules: readonly ExpectRuleSpec[];
 }
 
 /** A scenario that could not run: invalid file, or an internal error while simulating. */
@@ -93,8 +107,17 @@ export interface SuiteResult {
   readonly failures: readonly ScenarioFailure[];
   /** With `--seeds A..B`: every seed run, and the runs whose outcome depended on the seed. */
   readonly seeds?: { readonly from: number; readonly to: number; readonly races: readonly Race[]; readonly failedSeeds: readonly number[] };
+  /** The scenario files that loaded, in order (for reports). */
+  readonly scenarios?: readonly ScenarioInfo[];
   /** Wall-clock figures, kept apart so the rest stays byte-identical run to run. */
-  readonly meta: { readonly wallMs: number; readonly jobs: number };
+  readonly meta: {
+    readonly wallMs: number;
+    readonly jobs: number;
+    /** `--shard i/n`: this output's slice, and how many runs all n slices hold. */
+    readonly shard?: { readonly index: number; readonly count: number; readonly of: number };
+    /** `tlplab merge`: how many outputs were merged. */
+    readonly merged?: number;
+  };
 }
 
 export function faultCodeText(code: number | null): string | null {

@@ -103,7 +103,7 @@ function checkInvariants(machine: Machine, records: readonly StepRecord[], ended
 }
 
 /** Trace evidence per ending, and the trace facts that say how a TLP got where it landed. */
-function judgeContext(machine: Machine) {
+export function judgeContext(machine: Machine) {
   const records = machine.trace.records;
   const byTlp = new Map<number, number[]>();
   const refusals = new Map<string, number[]>();

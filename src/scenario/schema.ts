@@ -8,6 +8,10 @@
 import { z } from 'zod';
 import { BREACH_KINDS } from '../policy/verdict.ts';
 
+// zod compiles each object schema with new Function on first use; a CLI that
+// checks a few documents per process is faster interpreting them.
+z.config({ jitless: true });
+
 /** on / off, or true / false. */
 const Toggle = z.union([z.boolean(), z.enum(['on', 'off'])]).describe('on | off');
 /** A byte count or address: an integer (0x… allowed) or a string with a binary unit, e.g. "64K", "2G". */

@@ -13,7 +13,7 @@ import type { FunctionConfig } from '../fabric/topology.ts';
 import { REQ_ACS_FLAGS } from '../policy/acs-check.ts';
 import { parseAcsOverride, type KernelModel } from '../policy/kernel-options.ts';
 import { topologyFromEnumeration, type PciFunction } from '../policy/pci-topology.ts';
-import { quirkFor } from '../policy/quirks.ts';
+import { devSpecificAcs } from '../policy/quirks.ts';
 import type { Checker } from './checker.ts';
 import type { MachineSpec } from './model.ts';
 import type { Path } from './source.ts';
@@ -42,7 +42,7 @@ function placesOf(fn: PciFunction): SiliconPlace[] {
 
 /** The silicon fact Linux's table selects for a function, if it describes a place the function is in. */
 export function siliconFactFor(fn: PciFunction): SiliconFact | null {
-  const fact = quirkFor(fn, REQ_ACS_FLAGS, IDENTITY_LOOKUP)?.quirk.check.silicon ?? null;
+  const fact = devSpecificAcs(fn, REQ_ACS_FLAGS, IDENTITY_LOOKUP).quirk?.silicon ?? null;
   if (fact === null) return null;
   const places = placesOf(fn);
   return fact.places.some((p) => places.includes(p)) ? fact : null;

@@ -206,11 +206,13 @@ function deviceAction(machine: Machine, step: DeviceStep): Tlp | null {
   const forged = step.as === null ? {} : { requesterId: step.as };
   const at = step.translated ? ('translated' as const) : ('untranslated' as const);
   const pasid = step.pasid === null ? {} : { pasid: step.pasid };
+  // A 64-bit address at or above 2^53 travels with its exact text (units.ts readRequestAddress).
+  const exact = (step.kind === 'write' || step.kind === 'read') && 'address' in step.target && step.target.exact ? { exactAddress: step.target.exact } : {};
   switch (step.kind) {
     case 'write':
-      return fabric.issue(step.from, { type: 'MemWr', address: machine.address(step.target), data: step.data, length: step.size, at, ...forged, ...pasid });
+      return fabric.issue(step.from, { type: 'MemWr', address: machine.address(step.target), data: step.data, length: step.size, at, ...forged, ...pasid, ...exact });
     case 'read':
-      return fabric.issue(step.from, { type: 'MemRd', address: machine.address(step.target), length: step.size, at, ...forged, ...pasid });
+      return fabric.issue(step.from, { type: 'MemRd', address: machine.address(step.target), length: step.size, at, ...forged, ...pasid, ...exact });
     case 'ats-translate':
       if (machine.iommu !== null && step.as === null) return requestTranslation(fabric, step.from, step.address);
       return fabric.issue(step.from, { type: 'MemRd', address: step.address, length: 4, at: 'translation-request', ...forged, ...pasid });

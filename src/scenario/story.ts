@@ -25,6 +25,8 @@ export interface TlpStory {
   readonly by: string;
   readonly requester: string;
   readonly address: number;
+  /** Exact hex text of an address at or above 2^53. */
+  readonly exactAddress?: string;
   readonly path: readonly PathEntry[];
   readonly outcome: string | null;
   readonly reason: string;
@@ -39,16 +41,30 @@ export interface TlpStory {
   readonly evidence: readonly number[];
 }
 
-export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending): TlpStory {
+/** Each TLP's trace records, in order: built once per run, so telling every TLP stays linear in the trace (issue 18). */
+export function recordsByTlp(records: readonly TraceRecord<MachineEvent>[]): Map<number, TraceRecord<MachineEvent>[]> {
+  const index = new Map<number, TraceRecord<MachineEvent>[]>();
+  for (const r of records) {
+    const tlp = (r as { tlp?: unknown }).tlp;
+    if (typeof tlp !== 'number' || tlp === 0) continue;
+    const list = index.get(tlp);
+    if (list === undefined) index.set(tlp, [r]);
+    else list.push(r);
+  }
+  return index;
+}
+
+/** One TLP's story from the trace; pass `index` (recordsByTlp) when telling many TLPs of one run. */
+export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: number, ending?: Ending, index?: ReadonlyMap<number, readonly TraceRecord<MachineEvent>[]>): TlpStory {
   const path: PathEntry[] = [];
   const evidence: number[] = [];
   let story: Partial<TlpStory> & { tlp: number } = { tlp };
-  for (const r of records) {
+  for (const r of index === undefined ? records : (index.get(tlp) ?? [])) {
     if ((r as { tlp?: unknown }).tlp !== tlp) continue;
     evidence.push(r.id);
-    const entry = describe(r);
+    const entry = describeRecord(r);
     if (entry !== null) path.push(entry);
-    if (r.type === 'tlp.issued') story = { ...story, kind: r.kind, by: r.by, requester: r.requester, address: r.address };
+    if (r.type === 'tlp.issued') story = { ...story, kind: r.kind, by: r.by, requester: r.requester, address: r.address, ...(r.exactAddress === undefined ? {} : { exactAddress: r.exactAddress }) };
     if (r.type === 'tlp.ended') story = { ...story, outcome: r.outcome, reason: r.reason, faultCode: faultCodeText(r.faultCode), target: r.target };
   }
   return {
@@ -57,6 +73,7 @@ export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: num
     by: story.by ?? '?',
     requester: story.requester ?? '?',
     address: story.address ?? 0,
+    ...(story.exactAddress === undefined ? {} : { exactAddress: story.exactAddress }),
     path,
     outcome: story.outcome ?? null,
     reason: story.reason ?? '',
@@ -69,7 +86,8 @@ export function tlpStory(records: readonly TraceRecord<MachineEvent>[], tlp: num
   };
 }
 
-function describe(r: TraceRecord<MachineEvent>): PathEntry | null {
+/** A trace record as a line of a TLP's path; null for records that are not decisions (issue, setup). */
+export function describeRecord(r: TraceRecord<MachineEvent>): PathEntry | null {
   switch (r.type) {
     case 'tlp.hop':
       return { at: r.time, device: r.node, decision: r.decision, rule: r.rule, ...(r.next || r.note ? { detail: r.note ?? `→ ${r.next}` } : {}) };

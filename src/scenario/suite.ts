@@ -1,31 +1,38 @@
 /**
- * Runs scenario files: discovers them, loads and checks each, runs every
- * variant, and gathers results and failures (an invalid file or an internal
- * error in one scenario does not stop the others).
+ * Runs scenario files. First every file is read, parsed and validated once
+ * and the selected runs are counted (a matrix over --max-runs is refused
+ * before anything runs; --shard takes an equal slice of all runs). Then, file
+ * by file, each file's variants are checked, run — in this thread or, where
+ * it pays, in worker threads that get plain data — and handed to the sink
+ * in file and variant order whatever the number of workers, and released:
+ * memory holds one file's results, never a trace per run.
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { packageRoot } from '../package-root.ts';
 import { ScenarioError } from './diagnostics.ts';
-import Tinypool from 'tinypool';
-import { loadScenarioFile, type LoadedScenario, type ScenarioVariant } from './load.ts';
-import { runTask, type TaskOutcome, type VariantTask } from './worker.ts';
-import type { RunResult, ScenarioFailure } from './results.ts';
-import { sameValue } from './variants.ts';
+import { MatrixTooLargeError, openScenarioFile, type LoadedScenario, type OpenedScenario, type ScenarioVariant } from './load.ts';
+import type { RunResult, ScenarioFailure, ScenarioInfo } from './results.ts';
+import { choiceCount, namePattern, resolveFilter, selectIndices, SelectionError, type VariantFilter } from './select.ts';
+import { runPlanned, type Planned } from './suite-run.ts';
+
+export type { VariantFilter } from './select.ts';
 
 /** The attack library shipped with tlplab (`tlplab run` without paths). */
-export const BUILT_IN_LIBRARY = fileURLToPath(new URL('../../scenarios', import.meta.url));
+export const BUILT_IN_LIBRARY = join(packageRoot(), 'scenarios');
+
+/** Default of --max-runs. */
+export const DEFAULT_MAX_RUNS = 100_000;
 
 export class SuiteInputError extends Error {
   readonly userFacing = true;
   readonly code = 'NO_SCENARIOS';
 }
 
-/** Scenario files under the given paths: directories are searched recursively for *.yaml / *.yml, sorted. */
+/** Scenario files under the given paths: directories are searched recursively for *.yaml / *.yml, sorted. Each path must give one. */
 export function discoverScenarios(paths: readonly string[]): string[] {
   const files: string[] = [];
-  const walk = (path: string): void => {
+  const walk = (path: string, found: string[]): void => {
     let stat;
     try {
       stat = statSync(path);
@@ -35,98 +42,155 @@ export function discoverScenarios(paths: readonly string[]): string[] {
     if (stat.isDirectory()) {
       for (const entry of readdirSync(path).sort()) {
         const child = join(path, entry);
-        if (statSync(child).isDirectory() || /\.ya?ml$/i.test(entry)) walk(child);
+        if (statSync(child).isDirectory() || /\.ya?ml$/i.test(entry)) walk(child, found);
       }
     } else {
-      files.push(path);
+      found.push(path);
     }
   };
-  for (const path of paths) walk(path);
-  if (files.length === 0) throw new SuiteInputError(`no scenario files (*.yaml) in ${paths.join(', ')}`);
+  for (const path of paths) {
+    const found: string[] = [];
+    walk(path, found);
+    if (found.length === 0) throw new SuiteInputError(`no scenario files (*.yaml, *.yml) in ${path}`);
+    files.push(...found);
+  }
   return files;
 }
 
-/** `--variant axis=value` filters: a variant runs when every given axis has that value. */
-export type VariantFilter = Readonly<Record<string, string>>;
-
-export function selectVariants(loaded: LoadedScenario, filter: VariantFilter): ScenarioVariant[] {
-  // Values are read as YAML, as in the file: "on", "[SV, RR]", "[]", "0x10".
-  const wanted = Object.entries(filter).map(([axis, text]) => [axis, flowValue(text)] as const);
-  return loaded.variants.filter((v) => wanted.every(([axis, value]) => !(axis in v.assignment) || sameValue(v.assignment[axis], value)));
-}
-
-function flowValue(text: string): unknown {
-  try {
-    return parse(text) as unknown;
-  } catch {
-    return text;
-  }
+/** The variants of one loaded scenario that a `--variant` filter selects (an axis or value it lacks is an error). */
+export function selectVariants(loaded: LoadedScenario, filter: VariantFilter, pattern?: string): ScenarioVariant[] {
+  const [choices] = resolveFilter(filter, [loaded]);
+  return selectIndices(loaded, choices!, namePattern(pattern)).map((i) => loaded.variantAt(i));
 }
 
 export interface SuiteOptions {
   readonly seed: number;
   readonly filter?: VariantFilter;
+  /** -t: a regular expression on scenario and variant names. */
+  readonly pattern?: string;
   /** Worker threads; 1 runs everything in this thread. */
   readonly jobs?: number;
   /** This process runs shard `index` (1-based) of `count`. */
   readonly shard?: { readonly index: number; readonly count: number };
+  /** More selected runs than this is refused before any runs (default 100 000). */
+  readonly maxRuns?: number;
+  /** Stop after this many failed expectations or scenario errors. */
+  readonly bail?: number;
+  /** Fewest runs for which the pool is started (default POOL_MIN_RUNS; tests and benchmarks lower it). */
+  readonly poolMinRuns?: number;
+  /** Tell each run TLP by TLP (RunResult.story), for reports. */
+  readonly stories?: boolean;
+}
+
+/** What one file gave: its runs in variant order, or why it could not run. */
+export interface FileResult {
+  readonly file: string;
+  readonly runs: readonly RunResult[];
+  readonly failures: readonly ScenarioFailure[];
+  /** What reports say about the file, when it is valid. */
+  readonly scenario?: ScenarioInfo;
+}
+
+export interface SuiteSink {
+  /** Each file's results, in file order. */
+  file(result: FileResult): void | Promise<void>;
+  /** After each finished run: how many of the planned runs are done, and in which scenario. */
+  progress?(done: number, total: number, scenario: string): void;
+}
+
+export interface SuiteCounts {
+  /** Runs planned (after selection and sharding). */
+  readonly planned: number;
+  readonly runs: number;
+  readonly passed: number;
+  readonly failures: number;
+  readonly crashed: number;
+  /** Valid scenarios none of whose variants the filters selected. */
+  readonly unselected: number;
+  /** Whether --bail stopped the suite before every planned run. */
+  readonly bailed: boolean;
+  /** Worker threads actually used (1 when the pool would not pay). */
+  readonly jobs: number;
 }
 
 /**
- * The files of shard i/n: contiguous slices of the sorted list, as test
- * runners shard (vitest --shard), so each CI job gets a stable share.
+ * The plan: every file opened once, the selection resolved and counted, the
+ * shard sliced. Throws (exit 2) on a filter that matches nothing or a
+ * matrix over the limit.
  */
-export function shardOf<T>(files: readonly T[], shard: { index: number; count: number } | undefined): T[] {
-  if (shard === undefined) return [...files];
-  const from = Math.floor(((shard.index - 1) * files.length) / shard.count);
-  const to = Math.floor((shard.index * files.length) / shard.count);
-  return files.slice(from, to);
-}
-
-/**
- * Runs every selected variant of every file. Results come back in file and
- * variant order whatever the number of workers, so output does not depend
- * on --jobs.
- */
-export async function runSuite(files: readonly string[], options: SuiteOptions): Promise<{ runs: RunResult[]; failures: ScenarioFailure[] }> {
-  const tasks: VariantTask[] = [];
-  const slots: (TaskOutcome | ScenarioFailure)[] = [];
-  const order: (() => TaskOutcome | ScenarioFailure)[] = [];
-  for (const file of shardOf(files, options.shard)) {
-    let loaded: LoadedScenario;
+export function planSuite(files: readonly string[], options: Omit<SuiteOptions, 'seed'>): { planned: Planned[]; total: number; of: number; unselected: number } {
+  const maxRuns = options.maxRuns ?? DEFAULT_MAX_RUNS;
+  const items: { file: string; opened?: OpenedScenario; failure?: ScenarioFailure }[] = files.map((file) => {
     try {
-      loaded = loadScenarioFile(file);
+      return { file, opened: openScenarioFile(file, { maxVariants: maxRuns }) };
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
-      const failure: ScenarioFailure = { file, scenario: null, kind: 'invalid', message: error.message, diagnostics: error.diagnostics, variant: null };
-      order.push(() => failure);
+      return { file, failure: invalid(file, null, error) };
+    }
+  });
+  const valid = items.flatMap((item) => (item.opened ? [item.opened] : []));
+  const filter = options.filter ?? {};
+  const choices = valid.length === 0 ? [] : resolveFilter(filter, valid);
+  const pattern = namePattern(options.pattern);
+  let total = 0;
+  let unselected = 0;
+  const selected = new Map<OpenedScenario, number[]>();
+  valid.forEach((opened, i) => {
+    const indices = selectIndices(opened, choices[i]!, pattern, maxRuns + 1 - total);
+    if (choiceCount(choices[i]!) === 0 || indices.length === 0) unselected++;
+    selected.set(opened, indices);
+    total += indices.length;
+  });
+  if (total > maxRuns) {
+    const biggest = [...selected].sort((a, b) => b[1].length - a[1].length).slice(0, 3).map(([o, ix]) => `${o.file} (${ix.length.toLocaleString('en-US')})`);
+    throw new MatrixTooLargeError(`more than ${maxRuns.toLocaleString('en-US')} runs selected (the --max-runs limit): ${biggest.join(', ')}; narrow them with --variant or -t, split them with --shard, or raise --max-runs`);
+  }
+  if (total === 0 && valid.length > 0) {
+    throw new SelectionError(`no run selected: ${[options.pattern === undefined ? '' : `-t ${options.pattern}`, ...Object.entries(filter).map(([k, v]) => `--variant ${k}=${v}`)].filter(Boolean).join(' ')} matches no variant of the same scenario`);
+  }
+  const shard = options.shard;
+  const from = shard === undefined ? 0 : Math.floor(((shard.index - 1) * total) / shard.count);
+  const to = shard === undefined ? total : Math.floor((shard.index * total) / shard.count);
+  const planned: Planned[] = [];
+  let position = 0;
+  for (const item of items) {
+    if (item.failure !== undefined) {
+      planned.push({ file: item.file, failure: item.failure });
       continue;
     }
-    for (const variant of selectVariants(loaded, options.filter ?? {})) {
-      const task = { file, variant: loaded.variants.indexOf(variant), seed: options.seed };
-      const at = tasks.push(task) - 1;
-      order.push(() => slots[at]!);
-    }
+    const indices = selected.get(item.opened!)!;
+    const mine = indices.slice(Math.max(0, from - position), Math.max(0, to - position));
+    position += indices.length;
+    if (mine.length > 0) planned.push({ file: item.file, opened: item.opened!, indices: mine });
   }
-  const jobs = Math.max(1, Math.min(options.jobs ?? 1, tasks.length));
-  if (jobs === 1) {
-    tasks.forEach((task, i) => (slots[i] = runTask(task)));
-  } else {
-    const pool = new Tinypool({ filename: new URL('./worker-entry.js', import.meta.url).href, minThreads: jobs, maxThreads: jobs });
-    try {
-      const outcomes = await Promise.all(tasks.map((task) => pool.run(task) as Promise<TaskOutcome>));
-      outcomes.forEach((outcome, i) => (slots[i] = outcome));
-    } finally {
-      await pool.destroy();
-    }
-  }
+  return { planned, total: to - from, of: total, unselected };
+}
+
+export function invalid(file: string, scenario: string | null, error: ScenarioError): ScenarioFailure {
+  return { file, scenario, kind: 'invalid', message: error.message, diagnostics: error.diagnostics, variant: null };
+}
+
+/** Runs the plan, handing each file's results to the sink as soon as the file is done. */
+export async function streamSuite(files: readonly string[], options: SuiteOptions, sink: SuiteSink): Promise<SuiteCounts> {
+  const { planned, total, unselected } = planSuite(files, options);
+  const counts = await runPlanned(planned, total, options, sink);
+  return { ...counts, unselected };
+}
+
+/**
+ * Runs every selected variant of every file and returns all results. Results
+ * come back in file and variant order whatever the number of workers.
+ */
+export async function runSuite(files: readonly string[], options: SuiteOptions): Promise<{ runs: RunResult[]; failures: ScenarioFailure[]; scenarios: ScenarioInfo[] }> {
   const runs: RunResult[] = [];
   const failures: ScenarioFailure[] = [];
-  for (const take of order) {
-    const outcome = take();
-    if ('run' in outcome) runs.push(outcome.run);
-    else if ('failure' in outcome) failures.push(outcome.failure);
-    else failures.push(outcome);
-  }
-  return { runs, failures };
+  const scenarios: ScenarioInfo[] = [];
+  await streamSuite(files, options, {
+    file(result) {
+      runs.push(...result.runs);
+      failures.push(...result.failures);
+      if (result.scenario) scenarios.push(result.scenario);
+    },
+  });
+  return { runs, failures, scenarios };
 }

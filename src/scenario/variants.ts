@@ -71,13 +71,47 @@ function resolvePath(name: string, data: unknown, check: Checker, where: Path): 
   return path;
 }
 
-/** Every combination of axis values, the first axis varying slowest. */
-export function combinations(axes: readonly VariantAxis[]): { assignment: VariantAssignment; indices: number[] }[] {
-  let result: { assignment: Record<string, unknown>; indices: number[] }[] = [{ assignment: {}, indices: [] }];
-  for (const axis of axes) {
-    result = result.flatMap((partial) => axis.values.map((value, i) => ({ assignment: { ...partial.assignment, [axis.name]: value }, indices: [...partial.indices, i] })));
+/** How many combinations the axes make (1 without axes). */
+export function combinationCount(axes: readonly Pick<VariantAxis, 'values'>[]): number {
+  return axes.reduce((n, axis) => n * axis.values.length, 1);
+}
+
+/** The axis value indices of combination `index`, the first axis varying slowest (mixed radix). */
+export function indicesAt(axes: readonly Pick<VariantAxis, 'values'>[], index: number): number[] {
+  const indices = new Array<number>(axes.length);
+  let rest = index;
+  for (let a = axes.length - 1; a >= 0; a--) {
+    const size = axes[a]!.values.length;
+    indices[a] = rest % size;
+    rest = Math.floor(rest / size);
   }
-  return result;
+  return indices;
+}
+
+/** The assignment of combination `index`. */
+export function assignmentAt(axes: readonly VariantAxis[], index: number): { assignment: VariantAssignment; indices: number[] } {
+  const indices = indicesAt(axes, index);
+  const assignment: Record<string, unknown> = {};
+  axes.forEach((axis, a) => (assignment[axis.name] = axis.values[indices[a]!]));
+  return { assignment, indices };
+}
+
+/** Every combination of axis values, the first axis varying slowest; generated one at a time. */
+export function* combinations(axes: readonly VariantAxis[]): Generator<{ assignment: VariantAssignment; indices: number[] }> {
+  const count = combinationCount(axes);
+  for (let index = 0; index < count; index++) yield assignmentAt(axes, index);
+}
+
+/** Axes whose paths lie one inside the other cannot be varied independently. */
+export function checkAxesDisjoint(axes: readonly VariantAxis[], check: Checker): void {
+  axes.forEach((a, i) => {
+    for (const b of axes.slice(0, i)) {
+      const [inner, outer] = a.path.length >= b.path.length ? [a, b] : [b, a];
+      if (outer.path.every((segment, k) => String(segment) === String(inner.path[k]))) {
+        check.error(['variants', a.name], `variant axes '${b.name}' and '${a.name}' overlap: one lies inside the other, so their values cannot be combined; vary the outer one only`, 'overlapping-axes', true);
+      }
+    }
+  });
 }
 
 /** The document with the assignment's values written in. */

@@ -5,10 +5,13 @@
 import seedrandom from 'seedrandom';
 
 export class Rng {
-  private readonly prng: seedrandom.PRNG;
+  private generator: seedrandom.PRNG | undefined;
 
-  constructor(readonly seed: number | string) {
-    this.prng = seedrandom(String(seed));
+  constructor(readonly seed: number | string) {}
+
+  /** Keyed on first use: most runs never draw a number, and ARC4's key schedule is not free. */
+  private get prng(): seedrandom.PRNG {
+    return (this.generator ??= seedrandom(String(this.seed)));
   }
 
   /** Uniform float in [0, 1). */

@@ -7,8 +7,12 @@ import { missedTargets, type BenchReport } from '../../src/bench/suite.ts';
 import { LIBRARY_DIR } from '../../src/bench/scenario-bench.ts';
 import { discoverScenarios } from '../../src/scenario/suite.ts';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
+import { benchMatrix, matrixScenario, runMatrixOnce, writeMatrix } from '../../src/bench/matrix-bench.ts';
+import { benchLong, benchShards, longScenario } from '../../src/bench/sweep-bench.ts';
+import { loadScenario } from '../../src/scenario/load.ts';
 
-const TINY = ['--endpoints', '4', '--tlps', '100', '--devices', '200', '--in-flight', '640', '--runs', '1', '--warmups', '0', '--events', '1000'];
+// The whole-process and matrix figures (6–8) take a minute: tested below at small sizes.
+const TINY = ['--only', 'kernel,flood,scenarios,groups,memory', '--endpoints', '4', '--tlps', '100', '--devices', '200', '--in-flight', '640', '--runs', '1', '--warmups', '0', '--events', '1000'];
 
 async function tlplab(...argv: string[]) {
   const io = memoryIo();
@@ -44,6 +48,76 @@ describe('tlplab bench', () => {
     const { code, stderr } = await tlplab('bench', '--tlps', 'many');
     expect(code).toBe(2);
     expect(stderr).toContain('--tlps needs a positive integer');
+  });
+});
+
+describe('matrix and start-up figures (issue 13)', () => {
+  it('the generated matrix has 4^k variants, all as expected', async () => {
+    for (const k of [1, 3]) {
+      const { file, remove } = writeMatrix(k);
+      try {
+        expect(loadScenarioFile(file).count).toBe(4 ** k);
+        expect(await runMatrixOnce(file)).toBe(4 ** k);
+      } finally {
+        remove();
+      }
+    }
+    expect(() => matrixScenario(8)).toThrow(RangeError);
+  });
+
+  it('reports the cost per variant of each size and their spread', async () => {
+    const figures = await benchMatrix({ runs: 1, warmups: 0 }, [1, 2]);
+    expect(figures.sizes.map((s) => s.variants)).toEqual([4, 16]);
+    expect(figures.spread).toBeGreaterThanOrEqual(1);
+    expect(figures.target).toBe(2);
+    // Not a timing check: the figures' shape. A loaded CI machine may take long over them.
+  }, 60_000);
+
+  it('prints figures 6–8 and counts a missed start-up target', () => {
+    const report = {
+      schema: 'tlplab/bench-v1',
+      machine: { node: 'v20', cpu: 'cpu', cores: 2, platform: 'linux-x64' },
+      runs: 5,
+      warmups: 2,
+      startup: [
+        { label: 'version', command: 'tlplab --version', medianMs: 90, runsMs: [90], targetMs: 150, met: true },
+        { label: 'npm start', command: 'npm start', medianMs: 1200, runsMs: [1200], targetMs: 1000, met: false },
+      ],
+      matrix: { sizes: [{ variants: 16, totalMs: 8, usPerVariant: 500, runsPerSecond: 2000 }], spread: 1.2, target: 2, met: true },
+      jobs: { measured: true, poolMinRuns: 16000, pairs: [{ label: 'library', runs: 123, jobs1Ms: 600, jobs2Ms: 700, speedup: 0.86 }] },
+    } as BenchReport;
+    const text = formatBench(report).join('\n');
+    expect(text).toContain('6. start-up, whole processes');
+    expect(text).toMatch(/tlplab --version\s+90 ms {3}target < 150 ms {3}met/);
+    expect(text).toContain('cost per variant, largest / smallest = 1.20   target ≤ 2.00   met');
+    expect(text).toContain('library (123 runs): --jobs 1 600 ms, --jobs 2 700 ms, speed-up 0.86×');
+    expect(missedTargets(report)).toEqual(['startup (npm start)']);
+  });
+
+  it('rejects an unknown --only figure with a suggestion', async () => {
+    const { code, stderr } = await tlplab('bench', '--only', 'startpu');
+    expect(code).toBe(2);
+    expect(stderr).toContain("unknown figure 'startpu' — did you mean 'startup'?");
+  });
+});
+
+describe('sweep figures (issue 18)', () => {
+  it('shards of the library, and of the library with a 1024-variant file, are within one run of each other', () => {
+    const [library, big] = benchShards([2, 3, 5]);
+    expect(library!.runs).toBeGreaterThan(100);
+    expect(big!.runs).toBe(library!.runs + 1024);
+    for (const b of [library!, big!]) {
+      expect(b.met).toBe(true);
+      for (const s of b.shards) expect(s.max - s.min).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('a long scenario has one step per write, in time order, and is isolated', () => {
+    const loaded = loadScenario('long.yaml', longScenario(50));
+    expect(loaded.variantAt(0).spec.steps).toHaveLength(50);
+    const figures = benchLong(50, true, 10_000, { runs: 1, warmups: 0 });
+    expect(figures).toMatchObject({ steps: 50, met: true });
+    expect(figures.explainMs).not.toBeNull();
   });
 });
 

@@ -109,7 +109,7 @@ describe('reads are judged by where their data went (PCIe 6.0 §2.2.9)', () => {
 
 describe('interrupts: every CPU that accepted it (DESIGN.md §3)', () => {
   const irq = (receivers: { cpu: number; vectorOwner: string | null }[], entry: number | null = null, entryOwner: string | null = null) =>
-    ending([{ kind: 'interrupt', controller: 'lapic', path: entry === null ? 'untranslated' : 'remapped', entry, entryOwner, stale: false, receivers: receivers.map((r) => ({ ...r, vector: 0x30 })) }], { reason: 'interrupt.delivered' });
+    ending([{ kind: 'interrupt', controller: 'lapic', path: entry === null ? 'untranslated' : 'remapped', entry, entryOwner, stale: false, vector: 0x30, destination: 0, receivers: receivers.map((r) => ({ ...r, vector: 0x30 })) }], { reason: 'interrupt.delivered' });
 
   it.each<[string, Ending, (string | number[])[][]]>([
     ['own vector through own IRTE', irq([{ cpu: 0, vectorOwner: 'vm1' }], 0, 'vm1'), []],

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../../src/scenario/load.ts';
+import { decodeUtf8, loadScenario } from '../../src/scenario/load.ts';
 import { ScenarioError, formatDiagnostic } from '../../src/scenario/diagnostics.ts';
 
 const dir = join(import.meta.dirname, '../fixtures/bad');
@@ -12,12 +12,13 @@ describe('malformed scenarios', () => {
   it('has at least 20 cases', () => expect(files.length).toBeGreaterThanOrEqual(20));
 
   it.each(files)('%s', (file) => {
-    const text = readFileSync(join(dir, file), 'utf8');
+    const bytes = readFileSync(join(dir, file));
+    const text = bytes.toString('utf8'); // the # expect: headers are ASCII
     const expected = text.split('\n').filter((l) => l.startsWith('# expect: ')).map((l) => `${file}:${l.slice('# expect: '.length)}`);
     expect(expected.length).toBeGreaterThan(0);
     let error: unknown;
     try {
-      loadScenario(file, text);
+      loadScenario(file, decodeUtf8(file, bytes));
     } catch (e) {
       error = e;
     }

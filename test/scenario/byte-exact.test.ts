@@ -118,4 +118,10 @@ describe('interrupts delivered to several CPUs are judged on each (Intel SDM Vol
     const result = run('    - { at: 0ns, from: nic, write: 0xfee06004, data: 0x21 }');
     expect(result.breaches.map((b) => [b.kind, b.cpus])).toEqual([['interrupt-injection', [1, 2]]]);
   });
+
+  it('lowest-priority delivery (data bits 10:8 = 001) to the same set: one CPU takes it, and it is judged there (SDM §11.6.2.4)', () => {
+    const result = run('    - { at: 0ns, from: nic, write: 0xfee06004, data: 0x0121 }');
+    expect(result.tlps[0]!.effects).toMatchObject([{ kind: 'interrupt', receivers: [{ cpu: 1, vector: 0x21 }] }]);
+    expect(result.breaches.map((b) => [b.kind, b.cpus])).toEqual([['interrupt-injection', [1]]]);
+  });
 });
