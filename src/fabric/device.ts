@@ -60,8 +60,9 @@ export class DeviceNode extends Node {
         const fn =
           this.functionByRid(tlp.targetId) ??
           (request !== null && request.issuer === this ? this.functionByRid(request.issuedRequesterId) : undefined);
-        if (fn !== undefined) this.core.deliverCompletion(tlp, fn, this);
-        else this.core.end(tlp, 'unsupported-request', 'route.unexpected-completion', this, ROUTE.unexpectedCompletion);
+        if (fn === undefined) this.core.end(tlp, 'unsupported-request', 'route.unexpected-completion', this, ROUTE.unexpectedCompletion);
+        else if (request !== null && request.id < fn.resetWatermark) this.core.end(tlp, 'unsupported-request', 'route.unexpected-completion', this, ROUTE.completionAfterReset);
+        else this.core.deliverCompletion(tlp, fn, this);
         return;
       }
       case 'Msg': {

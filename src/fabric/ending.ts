@@ -88,6 +88,12 @@ export interface Attribution {
   /** Bytes of a BAR [base, base+length) within it, split at its sub-regions. */
   barSpans(bar: { readonly name: string; readonly base: number; readonly size: number }, base: number, length: number): ByteSpan[];
   ownerOfFunction(id: string): string | null;
+  /**
+   * Whom a function's TLPs act for now, fixed on each TLP when it is issued:
+   * its owner, or after a hand-over the principal whose DMA programming it
+   * still runs. Absent: its owner.
+   */
+  actorOf?(id: string): string | null;
 }
 
 /** An effect that a consumer of the TLP (an interrupt controller's record) describes itself. */

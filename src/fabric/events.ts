@@ -71,7 +71,28 @@ export interface HostRefusedEvent {
   readonly node: string;
 }
 
-export type FabricEvent = TlpIssuedEvent | TlpHopEvent | TlpEndedEvent | HostRefusedEvent;
+/** A link went down or came up (hot-plug, surprise removal). */
+export interface LinkStateEvent {
+  readonly type: 'link.state';
+  readonly port: string;
+  readonly device: string;
+  readonly up: boolean;
+}
+
+/**
+ * One thing the host did in a host step (a part of Linux's or Xen's
+ * sequence: clear bus mastering, reset, switch domain, free interrupts…),
+ * with the function or spec section it follows.
+ */
+export interface HostActionEvent {
+  readonly type: 'host.action';
+  readonly step: number;
+  readonly device: string | null;
+  readonly action: string;
+  readonly rule: string;
+}
+
+export type FabricEvent = TlpIssuedEvent | TlpHopEvent | TlpEndedEvent | HostRefusedEvent | LinkStateEvent | HostActionEvent;
 
 /** The part of a trace a layer writes to: enabled flag plus emit (DESIGN.md §1: one check when off). */
 export interface TraceWriter<E> {

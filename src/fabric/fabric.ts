@@ -112,6 +112,7 @@ export class Fabric implements FabricCore {
     const tlp = this.newTlp(init, init.requesterId ?? fn.rid);
     tlp.issuer = fn.node;
     tlp.origin = fn.id;
+    if (this.endingListeners.length > 0) tlp.principal = this.attribution.actorOf?.(fn.id) ?? this.attribution.ownerOfFunction(fn.id);
     this.traceIssue(tlp, fn.id);
     const node = fn.node;
     if (node instanceof DeviceNode) node.emit(tlp, fn);
@@ -138,17 +139,26 @@ export class Fabric implements FabricCore {
    * region check, xen-pciback, a Linux gate): an ending record of the same
    * shape, with no TLP and no effects.
    */
-  refuse(refusal: { readonly principal: string | null; readonly reason: string; readonly rule: string; readonly decidedAt: string; readonly step: number; readonly address?: number }): Ending {
-    checkReason(refusal.reason, 'blocked', `host refusal at ${refusal.decidedAt}`);
+  refuse(refusal: {
+    readonly principal: string | null;
+    readonly reason: string;
+    readonly rule: string;
+    readonly decidedAt: string;
+    readonly step: number;
+    readonly address?: number;
+    /** A device that never put the TLP on the fabric (link down, reset, bus mastering off); default the host. */
+    readonly origin?: string;
+  }): Ending {
+    checkReason(refusal.reason, 'blocked', `refusal at ${refusal.decidedAt}`);
     if (this.trace.enabled) {
       this.trace.emit({ type: 'host.refused', step: refusal.step, principal: refusal.principal, reason: refusal.reason, rule: refusal.rule, node: refusal.decidedAt });
     }
     const ending: Ending = {
       tlp: null,
       type: null,
-      origin: 'host',
+      origin: refusal.origin ?? 'host',
       principal: refusal.principal,
-      requester: this.root.rid,
+      requester: refusal.origin === undefined ? this.root.rid : this.fn(refusal.origin).rid,
       address: refusal.address ?? 0,
       length: 0,
       at: 'untranslated',
@@ -164,6 +174,38 @@ export class Fabric implements FabricCore {
     };
     for (const listener of this.endingListeners) listener(ending);
     return ending;
+  }
+
+  /**
+   * Hot-plug and surprise removal (PCIe 6.0 §6.7): the link between a
+   * device and the port above it goes down or comes up. Requests routed to
+   * a down link end at its port as Unsupported Requests (§2.9.1); TLPs the
+   * device had already sent keep going.
+   */
+  setLink(fnId: string, up: boolean): void {
+    const node = this.fn(fnId).node;
+    const port = node.up;
+    if (!(port instanceof PortNode) || port.down !== node) throw new FabricError(`'${fnId}' is not on a link below a root or downstream port: it cannot be hot-plugged`);
+    port.linkUp = up;
+    if (this.trace.enabled) this.trace.emit({ type: 'link.state', port: port.name, device: fnId, up });
+  }
+
+  /** True when some link between the function and the root complex is down. */
+  linkDown(fnId: string): boolean {
+    for (let node: Node | null = this.fn(fnId).node; node !== null && node !== this.root; node = node.up) {
+      const port: Node | null = node.up;
+      if (port instanceof PortNode && port.down === node && !port.linkUp) return true;
+    }
+    return false;
+  }
+
+  /**
+   * A function reset (FLR, or a hot reset of its link): requests it issued
+   * before are no longer outstanding, so their completions are Unexpected
+   * Completions (PCIe 6.0 §6.6.2). Posted writes already sent still land.
+   */
+  resetFunction(fnId: string): void {
+    this.fn(fnId).resetWatermark = this.nextTlpId;
   }
 
   // FabricCore: called by nodes on the hot path.
@@ -304,7 +346,7 @@ export class Fabric implements FabricCore {
       tlp: tlp.id,
       type: tlp.type,
       origin: tlp.origin,
-      principal: tlp.origin === 'host' ? (tlp.actingFor ?? 'host') : this.attribution.ownerOfFunction(tlp.origin),
+      principal: tlp.origin === 'host' ? (tlp.actingFor ?? 'host') : (tlp.principal ?? this.attribution.ownerOfFunction(tlp.origin)),
       requester: tlp.issuedRequesterId,
       address: tlp.issuedAddress,
       ...(tlp.exactAddress === null ? {} : { exactAddress: tlp.exactAddress }),

@@ -37,6 +37,11 @@ export class PciFunction {
   readonly config: ConfigSpace;
   /** The routing node that carries this function's traffic (set by the compiler). */
   node!: Node;
+  /**
+   * TLP ids below this were issued before the function's last reset: their
+   * completions find no outstanding request (PCIe 6.0 §6.6.2).
+   */
+  resetWatermark = 0;
 
   constructor(e: EnumeratedFunction, domain: number, multifunction: boolean) {
     this.id = e.config.id;

@@ -90,6 +90,8 @@ function consumedByBridge(core: FabricCore, node: Node, fn: PciFunction, tlp: Tl
 export class PortNode extends Node {
   /** The device, switch or bridge on the link below. */
   down: Node | null = null;
+  /** The link below is up (false: its device was removed or is not yet hot-plugged). */
+  linkUp = true;
   peers!: PeerBus;
 
   constructor(
@@ -108,6 +110,7 @@ export class PortNode extends Node {
   private fromAbove(tlp: Tlp): void {
     if (consumedByBridge(this.core, this, this.fn, tlp)) return;
     if (this.down === null) return this.core.end(tlp, 'unsupported-request', 'route.no-device', this, ROUTE.emptyLink);
+    if (!this.linkUp) return this.core.end(tlp, 'unsupported-request', 'route.no-device', this, ROUTE.linkDown);
     this.core.send(tlp, this, this.down, 'down', ROUTE.down);
   }
 

@@ -22,5 +22,8 @@ export const FABRIC_REASONS = defineReasons({
   'route.no-link': { outcome: 'unsupported-request', title: 'the issuing function has no upstream link', source: 'PCIe 6.0 §2.3.1' },
   'route.config-from-below': { outcome: 'unsupported-request', title: 'configuration request from below (only the root complex issues them)', source: 'PCIe 6.0 §7.3.3' },
   'route.unexpected-completion': { outcome: 'unsupported-request', title: 'completion matching no outstanding request of the receiver', source: 'PCIe 6.0 §2.3.2 (Unexpected Completion)' },
+  'link.down': { outcome: 'blocked', title: 'the device is not on the fabric: its link is down (unplugged, or not yet hot-plugged)', source: 'PCIe 6.0 §2.9.1 (DL_Down: TLPs are discarded), §6.7 (hot-plug)' },
+  'device.bus-master-off': { outcome: 'blocked', title: 'Bus Master Enable is clear: the function may not issue memory requests (MSI included)', source: 'PCIe 6.0 §7.5.1.1.3 (Command register); Linux vfio_pci_core_disable (pci_clear_master)' },
+  'device.reset': { outcome: 'blocked', title: 'the function was reset after the principal programmed it: nothing it set up survives to issue this request', source: 'PCIe 6.0 §6.6.2 (FLR), §6.6.1 (hot reset); Linux pci_reset_function, __pci_reset_function_locked' },
   'route.loop': { outcome: 'unsupported-request', title: 'more hops than any topology needs: a routing loop', source: 'tlplab invariant (a tree topology routes every TLP in bounded hops)' },
 });

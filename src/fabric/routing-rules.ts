@@ -23,5 +23,7 @@ export const ROUTE = {
   rootNoTarget: 'root complex: no memory, platform target or BAR decodes the address: Unsupported Request (master abort)',
   rootP2p: 'root complex: the address decodes to a BAR below a root port: peer-to-peer through the root complex',
   hostDelivery: 'root complex: the completion is for the host (requester 00:00.0)',
+  linkDown: 'PCIe 6.0 §2.9.1 and §6.7 (hot-plug): the link below this port is down, its device removed: requests to it are Unsupported Requests',
+  completionAfterReset: 'PCIe 6.0 §6.6.2: the function was reset after it issued the request; a completion for a request issued before the reset is handled as an Unexpected Completion',
   unexpectedCompletion: 'PCIe 6.0 §2.3.2: a completion matching no outstanding request of the receiver is an Unexpected Completion',
 } as const;

@@ -140,6 +140,11 @@ export class AmdViInterruptRemapper implements InterruptRemapper {
     device.owners[index] = owner;
   }
 
+  /** True when the DeviceID's DTE points at an interrupt table (its own or a shared one). */
+  hasTable(deviceId: number): boolean {
+    return this.devices.has(deviceId);
+  }
+
   dte(deviceId: number): AmdDteInterrupt {
     return (this.devices.get(deviceId) ?? this.defaultDevice).dte;
   }

@@ -48,6 +48,8 @@ export interface X86HardwareSpec {
   readonly postedDescriptors?: readonly PostedDescriptorSpec[];
   /** xAPIC Destination Format model (SDM §11.6.2.2); default flat. */
   readonly logicalModel?: 'flat' | 'cluster';
+  /** AMD-Vi: one interrupt table shared by every DeviceID (Xen amd-iommu-perdev-intremap=0; XSA-36). */
+  readonly sharedAmdTable?: boolean;
 }
 
 /** An IRTE a scenario names; null SVT/SQ/SID read as 0. */
@@ -94,6 +96,8 @@ export interface X86Interrupts {
   readonly amd: AmdViInterruptRemapper | null;
   readonly sources: MsiSources;
   readonly programmed: readonly ProgrammedVector[];
+  /** The host's interrupt setup, for tearing a device's interrupts down and setting them up for a new owner. */
+  readonly setup: LinuxInterruptSetup;
 }
 
 const NO_TRACE: TraceWriter<InterruptEvent> = { enabled: false, emit: () => 0 };
@@ -117,7 +121,15 @@ export function installX86Interrupts(fabric: Fabric, hw: X86HardwareSpec, device
   }
   const controller = new X86InterruptController({ cpus, vectors, remapper: vtd ?? amd, clock, trace }).install(fabric.root);
   const sources = sourcesFor(fabric, devices, trace);
-  const setup = new LinuxInterruptSetup({ fabric, vectors, remapper: vtd ?? amd, nosid: !hw.sourceIdValidation, interruptRemapping: hw.interruptRemapping, reserved: irtes.map((e) => e.index) });
+  const setup = new LinuxInterruptSetup({
+    fabric,
+    vectors,
+    remapper: vtd ?? amd,
+    nosid: !hw.sourceIdValidation,
+    interruptRemapping: hw.interruptRemapping,
+    reserved: irtes.map((e) => e.index),
+    sharedAmdTable: hw.sharedAmdTable ?? false,
+  });
   const programmed = setup.program(plansFor(fabric, devices, sources));
   for (const d of hw.postedDescriptors ?? []) {
     if (vtd === null) throw new InterruptSetupError('IR_CONFIG', 'posted-interrupt descriptors need a VT-d machine');
@@ -129,7 +141,7 @@ export function installX86Interrupts(fabric: Fabric, hw: X86HardwareSpec, device
     writeExplicitIrte(vtd, vectors, e);
     vtd.invalidateIec(e.index, 0);
   }
-  return { cpus, vectors, controller, vtd, amd, sources, programmed };
+  return { cpus, vectors, controller, vtd, amd, sources, programmed, setup };
 }
 
 export interface ArmHardwareSpec {
@@ -256,8 +268,9 @@ function programArm(plan: InterruptPlan, route: ArmRoute, out: ArmInterrupts['pr
 }
 
 function sourcesFor(fabric: Fabric, devices: readonly InterruptDeviceSpec[], trace: TraceWriter<InterruptEvent>): MsiSources {
+  // The owner when the write lands (devices change hands); the listed owner when nobody attributes the fabric.
   const owners = new Map(devices.map((d) => [d.id, d.owner]));
-  return new MsiSources(fabric, trace, (id) => owners.get(id) ?? null);
+  return new MsiSources(fabric, trace, (id) => fabric.attribution.ownerOfFunction(id) ?? owners.get(id) ?? null);
 }
 
 function plansFor(fabric: Fabric, devices: readonly InterruptDeviceSpec[], sources: MsiSources): InterruptPlan[] {

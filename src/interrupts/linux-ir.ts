@@ -102,6 +102,11 @@ export class IndexAllocator {
     if (index >= 0 && index < this.size) this.used[index] = 1;
   }
 
+  /** Gives an index back (free_irte: clear_entries, then bitmap_release_region). */
+  free(index: number): void {
+    if (index >= 0 && index < this.size) this.used[index] = 0;
+  }
+
   isUsed(index: number): boolean {
     return this.used[index] === 1;
   }
@@ -141,7 +146,16 @@ export interface HostInterruptSetup {
   readonly interruptRemapping?: boolean;
   /** VT-d indices the allocator must leave alone (IRTEs a scenario programs itself). */
   readonly reserved?: readonly number[];
+  /**
+   * AMD-Vi: one interrupt table for every DeviceID instead of one per
+   * device (Xen amd-iommu-perdev-intremap=0, the SP5100 erratum 28
+   * workaround; XSA-36: every device can name every other's entries).
+   */
+  readonly sharedAmdTable?: boolean;
 }
+
+/** Key of the one table every DeviceID shares under `sharedAmdTable`. */
+const SHARED_TABLE = -1;
 
 /** Sets up every listed device in order, the way the host kernel would. */
 export class LinuxInterruptSetup {
@@ -155,14 +169,64 @@ export class LinuxInterruptSetup {
     for (const index of host.reserved ?? []) this.vtdIndices?.reserve(index);
   }
 
+  /** Each device's plan as last programmed (for reprogramming it for a new owner). */
+  private readonly plans = new Map<string, InterruptPlan>();
+  private sharedAlias: number | null = null;
+
   program(plans: readonly InterruptPlan[]): ProgrammedVector[] {
     const start = this.programmed.length;
     for (const plan of plans) {
+      this.plans.set(plan.fn.id, plan);
       if (plan.msix !== undefined) this.programMsix(plan, plan.msix);
       else if (plan.msi !== undefined) this.programMsi(plan, plan.msi);
       else throw new InterruptSetupError('NO_INTERRUPT_CAPABILITY', `device '${plan.fn.id}' has neither MSI nor MSI-X`);
     }
     return this.programmed.slice(start);
+  }
+
+  /**
+   * The device's interrupts are torn down, as when its driver lets go
+   * (pci_free_irq_vectors; VFIO's vfio_msi_disable on vfio_pci_core_disable;
+   * Xen's pirq unmapping on deassign): MSI/MSI-X disabled and, with
+   * `clearEntries`, each remapping entry cleared and its CPU vector freed
+   * (VT-d free_irte / clear_entries; AMD free_irte). Without it (Xen before
+   * XSA-36: "old entries are not always cleared") the entries stay in the
+   * table, still the old owner's, and keep their indices out of reach of
+   * the allocator. Returns the vectors that were programmed.
+   */
+  release(fnId: string, clearEntries: boolean): ProgrammedVector[] {
+    const plan = this.plans.get(fnId);
+    if (plan === undefined) return [];
+    const mine = this.programmed.filter((p) => p.device === fnId);
+    this.programmed.splice(0, this.programmed.length, ...this.programmed.filter((p) => p.device !== fnId));
+    if (plan.msix !== undefined) plan.msix.setControl(plan.fn.config, false);
+    else plan.msi?.disable();
+    if (!clearEntries) return mine;
+    const r = this.host.remapper;
+    for (const p of mine) {
+      this.host.vectors.free(p.apicId, p.cpuVector);
+      if (p.irte === null || r === undefined || r === null) continue;
+      if (r.model === 'vtd') {
+        r.clearIrte(p.irte);
+        this.vtdIndices!.free(p.irte);
+      } else if (r instanceof AmdViInterruptRemapper) {
+        const alias = this.amdKey(arrivingRequesterId(this.host.fabric, fnId));
+        r.writeIrte(alias === SHARED_TABLE ? this.sharedAlias! : alias, p.irte, { remapEnable: false, destination: 0, vector: 0 }, null);
+        this.amdIndices.get(alias)?.free(p.irte);
+      }
+    }
+    return mine;
+  }
+
+  /** Sets the device's interrupts up again, for `owner` (the new holder's driver, or VFIO for a user). */
+  reprogram(fnId: string, owner: string): ProgrammedVector[] {
+    const plan = this.plans.get(fnId);
+    if (plan === undefined) return [];
+    return this.program([{ ...plan, owner }]);
+  }
+
+  private amdKey(alias: number): number {
+    return this.host.sharedAmdTable ? SHARED_TABLE : alias;
   }
 
   private programMsix(plan: InterruptPlan, msix: MsixCapability): void {
@@ -213,7 +277,8 @@ export class LinuxInterruptSetup {
     } else if (r !== undefined && r !== null && this.remapped && r instanceof AmdViInterruptRemapper) {
       const base = blockBase ?? this.amdTable(r, fn).allocate(count);
       irte = base + offset;
-      r.writeIrte(arrivingRequesterId(this.host.fabric, fn.id), irte, { remapEnable: true, intType: 0, destinationMode: dm, destination: cpu.apicId, vector: cpu.vector }, owner);
+      const alias = arrivingRequesterId(this.host.fabric, fn.id);
+      r.writeIrte(this.amdKey(alias) === SHARED_TABLE ? this.sharedAlias! : alias, irte, { remapEnable: true, intType: 0, destinationMode: dm, destination: cpu.apicId, vector: cpu.vector }, owner);
       message = { address: MSI_WINDOW.base, data: irte };
     } else {
       message = composeCompat({ destination: cpu.apicId, vector: cpu.vector, destinationMode: dm });
@@ -223,15 +288,24 @@ export class LinuxInterruptSetup {
     return programmed;
   }
 
-  /** The device's AMD-Vi table (alloc_irq_table): created on first use, shared with its DMA alias. */
+  /**
+   * The device's AMD-Vi table (alloc_irq_table): created on first use,
+   * shared with its DMA alias — or, with `sharedAmdTable`, the one table
+   * every DeviceID's DTE points at.
+   */
   private amdTable(r: AmdViInterruptRemapper, fn: PciFunction): IndexAllocator {
     const alias = arrivingRequesterId(this.host.fabric, fn.id);
-    let table = this.amdIndices.get(alias);
+    const key = this.amdKey(alias);
+    let table = this.amdIndices.get(key);
     if (table === undefined) {
       r.setDevice(alias, LINUX_REMAP_DTE);
       if (fn.rid !== alias) r.shareTable(fn.rid, alias);
+      if (key === SHARED_TABLE) this.sharedAlias = alias;
       table = new IndexAllocator(2 ** LINUX_REMAP_DTE.intTabLen);
-      this.amdIndices.set(alias, table);
+      this.amdIndices.set(key, table);
+    } else if (key === SHARED_TABLE && !r.hasTable(alias)) {
+      r.shareTable(alias, this.sharedAlias!);
+      if (fn.rid !== alias) r.shareTable(fn.rid, this.sharedAlias!);
     }
     return table;
   }

@@ -61,6 +61,15 @@ export class VectorTable {
     this.devices[at] = device;
   }
 
+  /** Gives a device vector back (irq_matrix_free): nobody owns it until it is allocated again. */
+  free(apicId: number, vector: number): void {
+    const at = apicId * 256 + (vector & 0xff);
+    if (apicId < 0 || apicId >= this.cpus || this.owners[at] === null) return;
+    this.owners[at] = null;
+    this.devices[at] = null;
+    this.allocated[apicId]!--;
+  }
+
   /** Allocates a device vector the way Linux's vector matrix does. */
   allocate(owner: string, device: string): VectorAssignment {
     let best = -1;

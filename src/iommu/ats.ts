@@ -78,6 +78,19 @@ export class Atc {
     else this.hostile.delete(fnId);
   }
 
+  /**
+   * A function reset empties its ATC (PCIe 6.0 §6.6.2: FLR returns the
+   * function's state, translation cache included, to its initial values;
+   * §10.5.1.3 ATS Enable resets to 0). Returns the entries dropped.
+   */
+  reset(fnId: string): number {
+    const cache = this.caches.get(fnId);
+    const dropped = cache?.size ?? 0;
+    cache?.clear();
+    if (this.trace.enabled) this.trace.emit({ type: 'ats.invalidated', fn: fnId, dropped, ignored: false });
+    return dropped;
+  }
+
   lookup(fnId: string, iova: number): AtcEntry | undefined {
     return this.caches.get(fnId)?.get(Math.floor(iova / PAGE_SIZE));
   }

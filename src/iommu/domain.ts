@@ -53,6 +53,11 @@ export interface DomainOptions {
   readonly deviceTlb?: boolean;
   /** Overrides the IOMMU's policy (Linux forces strict for VFIO and untrusted devices). */
   readonly invalidation?: InvalidationPolicy;
+  /**
+   * A quarantine domain (Xen dom_io): unmapped IOVAs fault as quarantined,
+   * or with a scratch page (its host-physical page address) land there.
+   */
+  readonly quarantine?: { readonly scratchPage: number | null };
 }
 
 /** The pages [first, first + count) that a byte range touches. */
@@ -68,6 +73,7 @@ export class Domain {
   /** Requester IDs whose context points here. */
   readonly attached = new Set<RequesterId>();
   readonly deviceTlb: boolean;
+  readonly quarantine: { readonly scratchPage: number | null } | null;
 
   constructor(
     /** Domain ID: tags IOTLB entries (VT-d §6.2.1 DID, AMD DomainID, SMMU ASID/VMID). */
@@ -80,6 +86,7 @@ export class Domain {
     options: DomainOptions = {},
   ) {
     this.deviceTlb = options.deviceTlb ?? false;
+    this.quarantine = options.quarantine ?? null;
   }
 
   /** The page table's view of `iova` now; undefined when nothing is granted. */

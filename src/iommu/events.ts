@@ -22,7 +22,9 @@ export type TranslationSource =
   | 'translated'
   | 'remapping-off'
   | 'interrupt-window'
-  | 'untranslated-range';
+  | 'untranslated-range'
+  /** A quarantined device's DMA sent to its scratch page (Xen iommu=quarantine=scratch-page). */
+  | 'quarantine-scratch';
 
 export interface IommuTranslateEvent {
   readonly type: 'iommu.translate';

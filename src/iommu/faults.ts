@@ -29,7 +29,9 @@ export type FaultCondition =
   | 'interrupt-range-output'
   | 'interrupt-range-illegal'
   | 'pasid-unsupported'
-  | 'reserved-range';
+  | 'reserved-range'
+  | 'quarantined'
+  | 'pre-boot-blocked';
 
 /** What a request asked for: DMA read or write, or an ATS translation. */
 export type IommuAccess = 'read' | 'write' | 'translation-request';
@@ -89,6 +91,11 @@ const VTD: Table = {
   'interrupt-range-output': spec('interrupt-range-output', 0xe, 'LGN.4', true, `${T30} LGN.4 and §3.15: output address in the interrupt range FEEx_xxxxh`),
   'interrupt-range-illegal': spec('interrupt-range-illegal', 0x29, 'IR.29h', false, 'VT-d 5.10 §3.15 and §5.1.4.1 Table 15 (29h): read, atomic or non-DWORD write without PASID to FEEx_xxxxh is illegal (UR)'),
   'pasid-unsupported': spec('pasid-unsupported', 0x31, 'RTA.2', false, `${T30} RTA.2: legacy mode (TTM=00b) cannot process requests with PASID (UR)`),
+  quarantined: spec('quarantined', 0x2, 'LCT.2', true, `${T30} LCT.2: Xen quarantine (iommu=quarantine): deassign_device moves the device to dom_io, whose context is cleared unless it has RMRRs (reassign_device_ownership, QUARANTINE_SKIP; XSA-302)`),
+  'pre-boot-blocked': {
+    read: spec('pre-boot-blocked', 0x6, 'LGN.3', true, `${T30} LGN.3: pre-boot DMA protection: the firmware's second-level tables map only the buffers its own drivers asked for (EDK2 IntelVTdDxe)`),
+    write: spec('pre-boot-blocked', 0x5, 'LGN.2', true, `${T30} LGN.2: pre-boot DMA protection: the firmware's second-level tables map only the buffers its own drivers asked for (EDK2 IntelVTdDxe)`),
+  },
 };
 
 const AMD_PF = 'AMD IOMMU spec 48882 IO_PAGE_FAULT event (DTE.SA suppresses it)';
@@ -107,6 +114,8 @@ const AMD: Table = {
   'interrupt-range-illegal': spec('interrupt-range-illegal', 0x8, 'INVALID_DEVICE_REQUEST', false, `${AMD_IDR}: read or non-posted write in the interrupt address range`),
   'pasid-unsupported': spec('pasid-unsupported', 0x8, 'INVALID_DEVICE_REQUEST', false, `${AMD_IDR}: PASID-prefixed request with DTE.GV = 0 (modelled; no guest tables)`),
   'reserved-range': spec('reserved-range', 0x8, 'INVALID_DEVICE_REQUEST', false, `${AMD_IDR}: HyperTransport reserved range (§2.1.2 Table 3; Linux reserves it, amd_iommu_get_resv_regions)`),
+  quarantined: spec('quarantined', 0x2, 'IO_PAGE_FAULT', true, `${AMD_PF}: Xen quarantine (iommu=quarantine): the device's DTE points at dom_io's empty tables (amd_iommu_quarantine_init; XSA-302)`),
+  'pre-boot-blocked': spec('pre-boot-blocked', 0x2, 'IO_PAGE_FAULT', true, `${AMD_PF}: pre-boot DMA protection: the firmware's tables map none of this device's addresses`),
 };
 
 const SMMU_ABORT = 'SMMUv3 (IHI 0070) §5.2 STE.Config = 0b000 abort: transaction aborted, no event recorded';
@@ -122,6 +131,8 @@ const SMMU: Table = {
   'translation-request-blocked': spec('translation-request-blocked', 0x05, 'F_BAD_ATS_TREQ', false, 'SMMUv3 §3.9.1.1 and §7.3 F_BAD_ATS_TREQ: ATS translation request with STE.EATS = 0 (UR)'),
   'translated-request-blocked': spec('translated-request-blocked', 0x07, 'F_TRANSL_FORBIDDEN', false, 'SMMUv3 §3.9.1.1 and §7.3 F_TRANSL_FORBIDDEN: translated transaction with STE.EATS = 0 (CR0.ATSCHK = 1)'),
   'pasid-unsupported': spec('pasid-unsupported', 0x08, 'C_BAD_SUBSTREAMID', false, 'SMMUv3 §7.3 C_BAD_SUBSTREAMID: SubstreamID with STE.S1CDMax = 0'),
+  quarantined: spec('quarantined', null, 'STE.abort', false, `${SMMU_ABORT} (a quarantined device)`),
+  'pre-boot-blocked': spec('pre-boot-blocked', null, 'STE.abort', false, `${SMMU_ABORT} (firmware's pre-boot tables)`),
 };
 
 const TABLES: Record<IommuModel, Table> = { vtd: VTD, 'amd-vi': AMD, smmuv3: SMMU };

@@ -28,13 +28,29 @@ import { TranslationPipeline } from './translate.ts';
 export interface AttachOptions {
   /** Fault-processing disable: qualified faults are not recorded (VT-d FPD, AMD DTE.SA, SMMU CD.R=0); never stops blocking. */
   readonly faultProcessingDisable?: boolean;
+  /**
+   * False: this context may not use a device TLB even if its domain could
+   * (Linux enables ATS only where pci_ats_supported(): never for untrusted
+   * devices, so their context entry keeps TT=00b). Default: the domain's.
+   */
+  readonly deviceTlb?: boolean;
 }
 
 export interface IommuContext {
   readonly rid: RequesterId;
   readonly domain: Domain;
   readonly faultProcessingDisable: boolean;
+  /** Whether translated and translation requests pass (VT-d context TT=01b, AMD DTE.I, SMMU STE.EATS). */
+  readonly deviceTlb: boolean;
 }
+
+/**
+ * Which tables the IOMMU translates with: the OS's (contexts and domains
+ * as attached), the firmware's pre-boot tables (DMA blocked except buffers
+ * its own drivers mapped, none of which a scenario's device holds), or
+ * none (translation disabled: DMA decodes as is).
+ */
+export type TranslationState = 'os' | 'firmware' | 'off';
 
 const TRACE_OFF: TraceWriter<IommuEvent> = { enabled: false, emit: () => 0 };
 
@@ -56,6 +72,8 @@ export class Iommu implements HostBridge, FlushTarget {
   private readonly pipeline: TranslationPipeline;
   private fabric: Fabric | null = null;
   private nextDomainId = 1;
+  /** GCMD.TE and whose tables are in use; changes at boot phases (firmware → ExitBootServices → intel_iommu_init). */
+  translation: TranslationState;
 
   constructor(
     config: IommuConfigInput,
@@ -80,6 +98,7 @@ export class Iommu implements HostBridge, FlushTarget {
       }
     }
     this.pipeline = new TranslationPipeline(this);
+    this.translation = this.config.dmaRemapping ? 'os' : 'off';
   }
 
   /** Becomes the fabric's host bridge and starts watching ATS traffic. */
@@ -154,7 +173,8 @@ export class Iommu implements HostBridge, FlushTarget {
     const previous = this.contextMap.get(rid);
     if (previous !== undefined && previous.domain !== domain) this.leave(previous);
     const faultProcessingDisable = options.faultProcessingDisable ?? false;
-    this.contextMap.set(rid, { rid, domain, faultProcessingDisable });
+    const deviceTlb = domain.deviceTlb && (options.deviceTlb ?? true);
+    this.contextMap.set(rid, { rid, domain, faultProcessingDisable, deviceTlb });
     domain.attached.add(rid);
     this.busesWithRootEntry.add(busOf(rid));
     if (this.trace.enabled) this.trace.emit({ type: 'iommu.attach', requester: formatRid(rid), domain: domain.name, faultProcessingDisable });
@@ -284,7 +304,7 @@ export class Iommu implements HostBridge, FlushTarget {
     if (this.trace.enabled) {
       this.trace.emit({ type: 'iommu.invalidate', scope: 'domain', domain: domain.name, iova: null, pages: null, dropped, cause: 'attach' });
     }
-    if (domain.deviceTlb) this.sendAtsInvalidate(ctx.rid, null, null);
+    if (ctx.deviceTlb) this.sendAtsInvalidate(ctx.rid, null, null);
   }
 
   /** VT-d §4.3, §6.5.2.5: device-TLB invalidation to every ATS function attached to the domain. */

@@ -140,4 +140,5 @@ export const SHARED_RULES = {
   zlrWindow: 'VT-d 5.10 §3.15: a zero-length read without PASID to FEEx_xxxxh bypasses remapping and completes (data obfuscated)',
   atsWindow: 'VT-d 5.10 §7.1.3 Table 30 S.1: translation request to FEEx_xxxxh answered W=U=1, R=0 (untranslated access only)',
   atsAddressWidth: 'VT-d 5.10 §7.1.3 Table 30 LGN.1.1: translation request beyond the address width answered R=W=U=S=0',
+  scratchPage: 'Xen iommu=quarantine=scratch-page (xen/drivers/passthrough/vtd/iommu.c intel_iommu_quarantine_init, fill_qpt): every IOVA of a quarantined device maps to its own scratch page',
 } as const;

@@ -21,6 +21,8 @@ export const IOMMU_REASONS = defineReasons({
   'iommu.interrupt-range-illegal': { outcome: 'faulted', title: 'read, atomic or non-DWORD write to the interrupt range', source: 'VT-d 5.10 §3.15, §5.1.4.1 Table 15 (29h); AMD-Vi INVALID_DEVICE_REQUEST' },
   'iommu.pasid-unsupported': { outcome: 'faulted', title: 'PASID-prefixed request the context cannot process', source: `${FAULT_SOURCE} (VT-d RTA.2)` },
   'iommu.reserved-range': { outcome: 'faulted', title: 'request to a reserved address range', source: 'AMD IOMMU 48882 §2.1.2 Table 3 (HyperTransport range); Linux amd_iommu_get_resv_regions' },
+  'iommu.quarantined': { outcome: 'faulted', title: 'the device is quarantined: its DMA reaches nothing but its RMRRs', source: 'Xen xen/drivers/passthrough/pci.c deassign_device (iommu=quarantine, XSA-302); vtd/iommu.c reassign_device_ownership, intel_iommu_quarantine_init' },
+  'iommu.pre-boot-blocked': { outcome: 'faulted', title: 'pre-boot DMA protection: the firmware\'s IOMMU tables block the request', source: 'EDK2 IntelSiliconPkg IntelVTdDxe (PcdVTdPolicyPropertyMask); ACPI DMAR DMA_CTRL_PLATFORM_OPT_IN_FLAG (Linux dmar_platform_optin)' },
   'iommu.crosses-page': { outcome: 'blocked', title: 'request crossing a 4 KiB boundary (malformed)', source: 'PCIe 6.0 §2.2.7; VT-d 5.10 §3.13' },
   'iommu.zlr-interrupt-range': { outcome: 'completed', title: 'zero-length read to the interrupt range completes without remapping', source: 'VT-d 5.10 §3.15' },
   'iommu.translated-interrupt-range': { outcome: 'unsupported-request', title: 'AT=translated request to the interrupt range FEEx_xxxxh (VT-d: UR)', source: 'VT-d 4.1 §3.15 ("Translated requests with an address in the interrupt address range are treated as Unsupported Request")' },

@@ -45,7 +45,10 @@ export class TranslationPipeline {
     if (at !== 'translation-request' && iommu.untranslated.size > 0 && iommu.untranslated.find(address) !== undefined) {
       return this.pass(tlp, root, address, null, null, 'untranslated-range', SHARED_RULES.untranslatedRange);
     }
-    if (!iommu.config.dmaRemapping) return this.remappingOff(tlp, root);
+    if (iommu.translation === 'off') return this.remappingOff(tlp, root);
+    if (iommu.translation === 'firmware' && !(at === 'untranslated' && this.profile.interruptWindow !== null && inInterruptWindow(address))) {
+      return this.fault(tlp, root, 'pre-boot-blocked', tlp.type === 'MemWr' ? 'write' : at === 'translation-request' ? 'translation-request' : 'read', null);
+    }
     if (at === 'translation-request') return this.translationRequest(tlp, root);
     const access: IommuAccess = tlp.type === 'MemWr' ? 'write' : 'read';
     if (tlp.pasid !== null) return this.fault(tlp, root, 'pasid-unsupported', access, iommu.context(tlp.requesterId) ?? null);
@@ -96,7 +99,7 @@ export class TranslationPipeline {
       source = current === undefined || current.hpaPage !== hpaPage || current.perm !== perm ? 'stale-iotlb' : 'iotlb';
     } else {
       const entry = domain.pages.get(page);
-      if (entry === undefined) return this.fault(tlp, root, 'no-mapping', access, ctx);
+      if (entry === undefined) return domain.quarantine === null ? this.fault(tlp, root, 'no-mapping', access, ctx) : this.quarantined(tlp, root, ctx, access);
       hpaPage = entry.hpaPage;
       perm = entry.perm;
       source = 'walk';
@@ -112,6 +115,18 @@ export class TranslationPipeline {
     this.pass(tlp, root, hpa, domain, permName(perm), source, rule, access);
   }
 
+  /**
+   * A quarantined device's DMA (Xen iommu=quarantine, XSA-302): its
+   * quarantine tables hold only its RMRRs; anything else faults (basic) or
+   * lands in its scratch page (scratch-page: intel_iommu_quarantine_init
+   * fill_qpt points every level at one page).
+   */
+  private quarantined(tlp: Tlp, root: RootComplex, ctx: IommuContext, access: IommuAccess): void {
+    const q = ctx.domain.quarantine!;
+    if (q.scratchPage === null) return this.fault(tlp, root, 'quarantined', access, ctx);
+    this.pass(tlp, root, q.scratchPage + (tlp.address % PAGE_SIZE), ctx.domain, 'rw', 'quarantine-scratch', SHARED_RULES.scratchPage, access);
+  }
+
   /** AT = translated: passes untranslated when the context allows a device TLB (VT-d §4.2.5). */
   private translated(tlp: Tlp, root: RootComplex, ctx: IommuContext | undefined, access: IommuAccess): void {
     if (ctx === undefined || ctx.domain.mode === 'blocked') {
@@ -119,7 +134,7 @@ export class TranslationPipeline {
         this.profile.atsWithoutContext === 'device-tlb' ? 'translated-request-blocked' : ctx === undefined ? this.notPresent(tlp) : 'blocked-domain';
       return this.fault(tlp, root, condition, access, ctx ?? null);
     }
-    if (!ctx.domain.deviceTlb) return this.fault(tlp, root, 'translated-request-blocked', access, ctx);
+    if (!ctx.deviceTlb) return this.fault(tlp, root, 'translated-request-blocked', access, ctx);
     this.pass(tlp, root, tlp.address, ctx.domain, null, 'translated', this.profile.rules.translated, access);
   }
 
@@ -153,7 +168,7 @@ export class TranslationPipeline {
       return this.fault(tlp, root, condition, access, ctx ?? null);
     }
     const domain = ctx.domain;
-    if (!domain.deviceTlb) return this.fault(tlp, root, 'translation-request-blocked', access, ctx);
+    if (!ctx.deviceTlb) return this.fault(tlp, root, 'translation-request-blocked', access, ctx);
     const iova = tlp.address - (tlp.address % PAGE_SIZE);
     if (this.profile.atsInterruptWindow && inInterruptWindow(iova)) {
       return this.answer(tlp, root, domain, iova, iova, false, true, true, false, SHARED_RULES.atsWindow);

@@ -120,6 +120,11 @@ export class MsiCapability {
     return { address: this.address, data: (this.data & ~low) | vector };
   }
 
+  /** Clears MSI Enable through Message Control (pci_disable_msi: __pci_msi_set_enable(dev, 0)). */
+  disable(): void {
+    this.config.write(this.offset + 2, 2, 0);
+  }
+
   /** Host software programming through configuration writes (what a driver's pci_write_msi_msg does). */
   program(message: MsiMessage, vectors = 1): void {
     const mme = Math.log2(vectors);

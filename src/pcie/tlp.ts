@@ -96,6 +96,13 @@ export class Tlp {
 
   /** Modelled content that is not a number (an ATS translation completion entry). */
   attachment: object | null = null;
+  /**
+   * The principal a device-issued TLP acts for, fixed when it is issued
+   * (the fabric sets it from its attribution): a TLP already on the wire
+   * when its device changes hands still carries the intent of whoever
+   * programmed it. Null: decided from the issuing function's owner.
+   */
+  principal: string | null = null;
 
   // Routing bookkeeping, owned by the fabric.
   /** Id of the function that put this TLP on the fabric, or "host"; completions: the completer. */

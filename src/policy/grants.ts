@@ -47,6 +47,24 @@ export class GrantLedger {
   }
 
   /**
+   * A device of `principal` joins the domain at `time`: what the domain
+   * maps then is granted to it too, from that instant (the grants held
+   * before stay as they were).
+   */
+  share(domain: string, principal: Principal, time: number): void {
+    for (const grant of [...this.grants]) {
+      if (grant.domain !== domain || grant.until <= time || grant.principals.includes(principal)) continue;
+      if (grant.from >= time) {
+        this.grants[this.grants.indexOf(grant)] = { ...grant, principals: [...grant.principals, principal] };
+        continue;
+      }
+      const until = grant.until;
+      grant.until = time;
+      this.grants.push({ ...grant, principals: [...grant.principals, principal], from: time, until });
+    }
+  }
+
+  /**
    * The parts of [hpa, hpa+length) that no grant of `principal` covers for
    * `access` at `time`, in address order: a span across two grants both
    * held is covered; bytes beside a grant (sharing its page) are not.

@@ -36,6 +36,21 @@ export const HOST_REASONS = defineReasons({
     title: 'VFIO refuses the assignment: interrupts are not isolated and allow_unsafe_interrupts is off',
     source: 'Linux drivers/vfio/vfio_iommu_type1.c (vfio_iommu_type1_attach_group, iommu_group_has_isolated_msi)',
   },
+  'gate.rmrr': {
+    outcome: 'blocked',
+    title: 'VFIO refuses the device: firmware requires it to keep a 1:1 mapping (a non-relaxable RMRR or IVMD)',
+    source: 'Linux drivers/iommu/iommu.c __iommu_device_set_domain (require_direct: "Firmware has requested this device have a 1:1 IOMMU mapping"); before 6.x intel_iommu_attach_device ("Device is ineligible for IOMMU domain attach due to platform RMRR requirement"); intel/iommu.c device_rmrr_is_relaxable',
+  },
+  'vfio.iova-reserved': {
+    outcome: 'blocked',
+    title: 'VFIO refuses a user mapping over a reserved IOVA range (MSI window, RMRR, IVMD, reserved)',
+    source: 'Linux drivers/vfio/vfio_iommu_type1.c vfio_dma_do_map (vfio_iommu_iova_dma_valid), vfio_iommu_resv_exclude; iommu_get_resv_regions',
+  },
+  'xen.scratch-page': {
+    outcome: 'delivered',
+    title: 'a quarantined device\'s DMA landed in its scratch page, which holds nobody\'s data',
+    source: 'Xen iommu=quarantine=scratch-page (xen/drivers/passthrough/vtd/iommu.c intel_iommu_quarantine_init, fill_qpt); docs/misc/xen-command-line.pandoc',
+  },
   'read.data-elsewhere': {
     outcome: 'completed',
     title: 'the read completed, but its data went to another requester (the forged ID) or nowhere',

@@ -11,7 +11,7 @@
  */
 import type { ByteSpan, Effect, Ending } from '../fabric/ending.ts';
 import type { GrantLedger } from './grants.ts';
-import type { Principal } from './ownership.ts';
+import { SCRATCH_SUB, type Principal } from './ownership.ts';
 import { HOST_REASONS } from './reasons.ts';
 
 export const BREACH_KINDS = ['memory-write', 'memory-read', 'bar-write', 'bar-read', 'interrupt-injection', 'foreign-irte', 'config-write', 'config-read'] as const;
@@ -78,6 +78,11 @@ export function judge(attacker: Principal, endings: readonly Ending[], grants: G
     }
     for (const effect of e.effects) {
       if (effect.kind === 'bytes') {
+        // A quarantined device's DMA sent to its scratch page reached nobody's data (Xen quarantine=scratch-page).
+        if (effect.spans.length > 0 && effect.spans.every((s) => s.sub === SCRATCH_SUB)) {
+          stopped.push(stop(HOST_REASONS['xen.scratch-page'].code));
+          continue;
+        }
         // A read is judged by where its data went (PCIe §2.2.9: the completion follows the requester ID).
         if (effect.op === 'read' && e.tlp !== null && dataOf.get(e.tlp)?.owner !== attacker) {
           if (effect.spans.some((s) => s.owner !== null && s.owner !== attacker)) stopped.push(stop(HOST_REASONS['read.data-elsewhere'].code));

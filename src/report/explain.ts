@@ -2,6 +2,7 @@
 import pc from 'picocolors';
 import type { Explanation, SendResult } from '../scenario/explain.ts';
 import { describeStep } from '../scenario/explain.ts';
+import { XEN_NOT_ENFORCED } from '../scenario/gates.ts';
 import type { PathEntry, TlpStory } from '../scenario/story.ts';
 import { formatDuration } from '../sim/time.ts';
 import { describeVariant, expectationText, verdictText } from './variant-text.ts';
@@ -18,9 +19,11 @@ export function renderExplanation(e: Explanation, options: { color: boolean }): 
   for (const gate of e.gates) {
     out.push(`gate ${gate.gate}: ${gate.passed ? 'passes' : gate.enforced ? paint.red('REFUSES the assignment') : `would refuse (not enforced: ${notEnforcedBecause(gate)})`} — ${gate.detail}`);
   }
+  for (const a of e.setup) out.push(`host: ${a.action} — ${paint.dim(a.rule)}`);
   out.push('');
-  for (const { step, tlps, refused } of e.steps) {
+  for (const { step, tlps, refused, actions } of e.steps) {
     out.push(paint.bold(`@${formatDuration(step.at)} step ${step.index}: ${describeStep(step)}`));
+    for (const a of actions) out.push(`    · ${a.action} — ${paint.dim(a.rule)}`);
     if (refused !== null) out.push(`    ⇒ ${paint.green(`refused at ${refused.decidedAt}`)} (${refused.reason}) — ${refused.rule}`);
     for (const story of tlps) out.push(...renderStory(story, paint));
     out.push('');
@@ -30,12 +33,13 @@ export function renderExplanation(e: Explanation, options: { color: boolean }): 
   for (const d of e.result.differences) out.push(`  ${paint.red('≠')} ${d}`);
   if (e.result.expectation.because !== null) out.push(`  because (as the scenario says): ${e.result.expectation.because}`);
   for (const b of e.result.breaches) out.push(`  ${b.kind} (${b.attacker} → ${b.victim}): ${b.detail} [trace ${b.evidence.join(',')}]`);
-  for (const s of e.result.stopped) out.push(`  stopped ${s.tlp === null ? 'by the host' : `tlp#${s.tlp}`}: ${s.outcome} at ${s.at} (${s.reason}${s.faultCode ? ` ${s.faultCode}` : ''})`);
+  for (const s of e.result.stopped) out.push(`  stopped ${s.tlp !== null ? `tlp#${s.tlp}` : s.origin === 'host' ? 'by the host' : `before ${s.origin} issued it`}: ${s.outcome} at ${s.at} (${s.reason}${s.faultCode ? ` ${s.faultCode}` : ''})`);
   return `${out.join('\n')}\n`;
 }
 
 /** A failed gate stops nothing when the attacker is hardware, or when the scenario bypasses VFIO's viability check (gates.ts marks that in the detail). */
 function notEnforcedBecause(gate: Explanation['gates'][number]): string {
+  if (gate.detail.includes(XEN_NOT_ENFORCED)) return 'machine.host is xen';
   return gate.detail.includes('(check bypassed)') ? 'machine.kernel.vfio-viability is bypassed' : 'attack.via is device';
 }
 

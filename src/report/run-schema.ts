@@ -5,6 +5,7 @@
  * schemas/tlplab-run-v1.schema.json is generated from it for users.
  */
 import { z } from 'zod';
+import { GATE_NAMES } from '../scenario/model.ts';
 
 const Hex = z.string().regex(/^0x[0-9a-f]+$/);
 const Outcome = z.enum(['delivered', 'completed', 'blocked', 'faulted', 'unsupported-request']);
@@ -15,7 +16,7 @@ const ByteSpan = z
     length: z.number().int().nonnegative(),
     kind: z.enum(['memory', 'bar', 'unclaimed']).describe('host memory region, a BAR, or bytes no region or BAR holds'),
     region: z.string().nullable().describe('memory region or BAR ("nic.bar0")'),
-    sub: z.string().nullable().describe('BAR sub-region, or "past-end" for bytes a BAR\'s completer took beyond its end'),
+    sub: z.string().nullable().describe('BAR sub-region, "past-end" for bytes a BAR\'s completer took beyond its end, or "quarantine-scratch" for a quarantined device\'s scratch page'),
     owner: z.string().nullable(),
   })
   .describe('a stretch of bytes with one owner');
@@ -82,7 +83,7 @@ const Stop = z.strictObject({
   evidence: z.array(z.number().int()),
 });
 
-const Gate = z.enum(['vfio-viability', 'isolated-msi']);
+const Gate = z.enum(GATE_NAMES);
 
 const Run = z.strictObject({
   scenario: z.string(),
@@ -94,7 +95,7 @@ const Run = z.strictObject({
     verdict: z.enum(['breached', 'isolated']),
     breaches: z.array(z.strictObject({ kind: z.string(), victim: z.string().nullable() })).nullable(),
     stopped: z.array(z.strictObject({ reason: z.string().nullable(), fault: z.number().int().nullable(), at: z.string().nullable() })).nullable(),
-    refusedBy: z.enum(['vfio-viability', 'isolated-msi', 'none']).nullable(),
+    refusedBy: z.enum([...GATE_NAMES, 'none']).nullable(),
     because: z.string().nullable(),
   }),
   pass: z.boolean(),

@@ -48,6 +48,8 @@ function timeOrder(steps: readonly StepSpec[], check: Checker): void {
 /** Something must be the attacker's: a device it owns acts, or a host action is done by it. */
 function attackerActs(steps: readonly StepSpec[], machine: MachineSpec, attacker: string, check: Checker): void {
   const owner = new Map(machine.functions.map((f) => [f.id, f.owner]));
+  // A device handed to the attacker by an assign step is the attacker's to drive.
+  for (const s of steps) if (s.kind === 'assign' && s.to === attacker) owner.set(s.device, attacker);
   const acts = steps.some((s) => ('from' in s ? owner.get(s.from) === attacker : 'by' in s && s.by === attacker));
   if (!acts) {
     const devices = machine.functions.filter((f) => f.owner === attacker).map((f) => f.id);

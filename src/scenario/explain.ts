@@ -10,6 +10,7 @@ import type { Effect, Ending } from '../fabric/ending.ts';
 import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
+import type { HostAction } from './machine-host.ts';
 import type { ScenarioSpec, StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
 import { judgeContext, runVariant } from './runner.ts';
@@ -21,6 +22,8 @@ export interface StepExplanation {
   readonly tlps: readonly TlpStory[];
   /** The host's refusal of the step (VFIO, xen-pciback), when it never became a TLP. */
   readonly refused: Ending | null;
+  /** What the host did for a host step, each part with its source. */
+  readonly actions: readonly HostAction[];
 }
 
 export interface Explanation {
@@ -31,6 +34,8 @@ export interface Explanation {
   readonly gates: readonly GateResult[];
   readonly steps: readonly StepExplanation[];
   readonly bdfs: ReadonlyMap<string, string>;
+  /** What the host set up before any step (ACS it enabled, the IOMMU it forced on, Thunderbolt's DMA protection). */
+  readonly setup: readonly HostAction[];
   /** What each device's identity says about its silicon (Linux's quirk and the fact it relies on). */
   readonly hardware: readonly HardwareFact[];
 }
@@ -72,9 +77,10 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     step: record.step,
     tlps: record.tlps.flatMap((tlp) => [tlp, ...(completionsOf.get(tlp.id) ?? [])]).map((tlp) => tlpStory(records, tlp.id, endingOf.get(tlp.id), index)),
     refused: record.refused,
+    actions: record.actions,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
-  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs, hardware: hardwareFacts(variant.spec) };
+  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs, setup: run.machine.host.setup, hardware: hardwareFacts(variant.spec) };
 }
 
 export interface WhatIf {
@@ -192,5 +198,21 @@ export function describeStep(step: StepSpec): string {
       return `${step.by} stores ${hex(step.value)} at ${target(step.target)} (MMIO)`;
     case 'wait':
       return `wait ${step.duration}ns`;
+    case 'assign':
+      return `host assigns ${step.device} to ${step.to}${step.domain === null ? '' : ` (domain ${step.domain})`}`;
+    case 'release':
+      return `host takes ${step.device} back${step.domain === null ? '' : ` (domain ${step.domain})`}`;
+    case 'reset':
+      return `host resets ${step.device} (${step.reset === 'none' ? 'no reset method' : step.reset === 'flr' ? 'function level reset' : 'secondary bus reset'})`;
+    case 'reassign-memory':
+      return `memory ${step.region} passes to ${step.to}`;
+    case 'free':
+      return `memory ${step.region} is freed to the host's allocator`;
+    case 'hot-plug':
+      return `${step.device} is plugged in`;
+    case 'hot-unplug':
+      return `${step.device} is removed`;
+    case 'boot':
+      return step.phase === 'exit-boot-services' ? 'firmware calls ExitBootServices' : 'the OS initialises its IOMMU driver';
   }
 }

@@ -10,6 +10,7 @@ import { classicGroups } from '../policy/groups-classic.ts';
 import { perBusGroups } from '../policy/groups-per-bus.ts';
 import { kernelModelOf } from './silicon-wiring.ts';
 import { groupViableFor, msiGate, type DmaOwner, type GroupMember } from '../policy/vfio.ts';
+import { directMappings, requiresDirect } from '../policy/reserved-regions.ts';
 import type { Machine } from './machine.ts';
 import type { GateResult } from './results.ts';
 
@@ -17,8 +18,44 @@ export function evaluateGates(machine: Machine): GateResult[] {
   const spec = machine.spec;
   const attackerDevices = spec.machine.functions.filter((f) => f.owner === spec.attacker);
   if (attackerDevices.length === 0) return [];
-  const vfio = spec.via === 'vfio';
-  return [viabilityGate(machine, attackerDevices.map((f) => f.id), vfio), interruptGate(machine, vfio)];
+  return gatesFor(machine, attackerDevices.map((f) => f.id));
+}
+
+/**
+ * The gates for giving `devices` to the attacker now (at the start, or
+ * when an assign step hands one over): they stop the attack only on a
+ * Linux host when it comes through VFIO. The RMRR gate is listed only for
+ * devices with firmware ranges.
+ */
+export function gatesFor(machine: Machine, devices: readonly string[]): GateResult[] {
+  const spec = machine.spec;
+  const vfio = spec.via === 'vfio' && spec.machine.host === 'linux';
+  const rmrr = rmrrGate(machine, devices, vfio);
+  const gates = [viabilityGate(machine, devices, vfio), interruptGate(machine, vfio), ...(rmrr === null ? [] : [rmrr])];
+  if (spec.machine.host === 'linux') return gates;
+  return gates.map((g) => ({ ...g, detail: `${g.detail} ${XEN_NOT_ENFORCED}` }));
+}
+
+/** Marks a gate's detail on a Xen host, where Linux's VFIO checks do not decide the assignment. */
+export const XEN_NOT_ENFORCED = '(a Linux VFIO check: a Xen host assigns through xen-pciback and does not apply it)';
+
+/**
+ * A device whose firmware ranges must stay mapped 1:1 (a non-relaxable
+ * RMRR, an IVMD) cannot be given to a user: the blocking domain VFIO
+ * claims it with would drop them (__iommu_device_set_domain refuses
+ * require_direct devices; intel_iommu_attach_device refused unmanaged
+ * domains before 6.x). A relaxable RMRR (USB, display) passes, unmapped.
+ */
+function rmrrGate(machine: Machine, devices: readonly string[], vfio: boolean): GateResult | null {
+  const withRanges = devices.map((d) => ({ device: d, regions: directMappings(machine.host.resvRegions(d)) })).filter((d) => d.regions.length > 0);
+  if (withRanges.length === 0) return null;
+  const blocking = withRanges.map((d) => ({ device: d.device, region: requiresDirect(d.regions) })).find((d) => d.region !== null);
+  const rule = 'Linux drivers/iommu/iommu.c __iommu_device_set_domain (require_direct), drivers/iommu/intel/iommu.c device_rmrr_is_relaxable';
+  if (blocking !== undefined) {
+    return { gate: 'rmrr', passed: false, enforced: vfio, detail: `${blocking.device} has ${blocking.region!.source} [0x${blocking.region!.base.toString(16)}+0x${blocking.region!.size.toString(16)}]: "Firmware has requested this device have a 1:1 IOMMU mapping, rejecting configuring the device without a 1:1 mapping" — ${rule}` };
+  }
+  const names = withRanges.flatMap((d) => d.regions.map((r) => `${d.device}: ${r.source}`)).join(', ');
+  return { gate: 'rmrr', passed: true, enforced: vfio, detail: `relaxable firmware ranges only (${names}): VFIO takes the device and leaves them out of the user's domain — ${rule}` };
 }
 
 function viabilityGate(machine: Machine, devices: readonly string[], vfio: boolean): GateResult {
@@ -34,7 +71,10 @@ function viabilityGate(machine: Machine, devices: readonly string[], vfio: boole
     if (!ids.some((id) => devices.includes(id))) continue;
     const members: GroupMember[] = ids.map((id) => {
       const fn = machine.fabric.fn(id);
-      return { device: id, owner: dmaOwner(functions.get(id), spec.attacker), bridge: fn.buses !== null };
+      // Who holds each function now (devices change hands); the ones being given to the attacker are its.
+      const held = functions.get(id);
+      const now = devices.includes(id) ? spec.attacker : (machine.ownership.ownerOfFunction(id) ?? held?.owner ?? 'host');
+      return { device: id, owner: dmaOwner(held === undefined ? undefined : { owner: now, driver: held.driver }, spec.attacker), bridge: fn.buses !== null };
     });
     const decision = groupViableFor(spec.attacker, members);
     if (!decision.allowed) {

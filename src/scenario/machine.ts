@@ -10,16 +10,18 @@ import { Rng } from '../sim/rng.ts';
 import { Trace } from '../sim/trace.ts';
 import { compileFabric, type Fabric } from '../fabric/fabric.ts';
 import type { FabricEvent } from '../fabric/events.ts';
-import { Iommu, attachDevice } from '../iommu/iommu.ts';
+import { Iommu } from '../iommu/iommu.ts';
 import { MSI_IOVA_BASE } from '../iommu/config.ts';
 import type { IommuEvent } from '../iommu/events.ts';
 import type { InterruptEvent } from '../interrupts/events.ts';
 import { GITS_TRANSLATER } from '../interrupts/gicv3-its.ts';
 import { DEFAULT_ITS, DEFAULT_V2M, installArmMsi, installX86Interrupts, type ArmInterrupts, type X86Interrupts } from '../interrupts/install.ts';
 import type { MsiSources } from '../interrupts/msi-source.ts';
+import { DeviceControl } from '../policy/device-control.ts';
 import { GrantLedger } from '../policy/grants.ts';
 import { Ownership } from '../policy/ownership.ts';
-import type { AccessTargetSpec, DomainSpec, MappingSpec, ScenarioSpec } from './model.ts';
+import { HostRuntime } from './machine-host.ts';
+import type { AccessTargetSpec, MappingSpec, ScenarioSpec } from './model.ts';
 
 export type MachineEvent = FabricEvent | IommuEvent | InterruptEvent;
 
@@ -37,9 +39,13 @@ export interface Machine {
   readonly arm: ArmInterrupts | null;
   readonly sources: MsiSources;
   readonly ownership: Ownership;
+  /** Whose programming each device runs (hand-over, reset). */
+  readonly control: DeviceControl;
   readonly grants: GrantLedger;
   /** Principals owning each domain's devices (who a mapping grants to). */
   readonly domainPrincipals: ReadonlyMap<string, readonly string[]>;
+  /** The host software's view: domains, default domains, quarantine, bounce slots, boot phases. */
+  readonly host: HostRuntime;
   /** The bus address a step's target names. */
   address(target: AccessTargetSpec): number;
   /** The host-physical address a mapping's `to:` names. */
@@ -82,13 +88,27 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
   }
 
   const grants = new GrantLedger();
-  const domainPrincipals = new Map<string, string[]>();
-  for (const domain of spec.domains) {
-    const principals = [...new Set(domain.devices.map((d) => owners.get(d)!))];
-    domainPrincipals.set(domain.name, principals);
-    setUpDomain(domain, iommu, fabric, hpa);
-    for (const mapping of domain.map) grants.map(domain.name, principals, { iova: mapping.iova, hpa: hpa(mapping), size: mapping.size, perm: mapping.perm }, 0);
-  }
+  const bars = [...fabric.functions.values()].flatMap((fn) => {
+    const spec = m.functions.find((f) => f.id === fn.id);
+    return fn.bars.map((bar) => ({
+      name: bar.name,
+      base: bar.base,
+      size: bar.size,
+      owner: owners.get(fn.id) ?? 'host',
+      fn: fn.id,
+      regions: (spec?.barRegions ?? []).filter((r) => r.bar === bar.index),
+    }));
+  });
+  const ownership = new Ownership(m.memory, bars, owners, kernel);
+  const control = new DeviceControl(owners);
+  ownership.actors = (id) => control.actor(id);
+  fabric.attribution = ownership;
+  // Devices absent at the start (present: false) wait for a hot-plug step with their link down.
+  for (const f of m.functions) if (!f.present && !fabric.linkDown(f.id)) fabric.setLink(f.id, false);
+  const host = new HostRuntime({ spec, fabric, iommu, grants, ownership, trace, hpa });
+  host.translationBlocking();
+  host.setUpDomains();
+  host.initialTranslation();
 
   const devices = m.functions.map((f) => ({ id: f.id, owner: f.owner, msi: f.msi, msix: f.msix }));
   let x86: X86Interrupts | null = null;
@@ -107,6 +127,7 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
         postedInterrupts: m.iommu.postedInterrupts,
         postedDescriptors: m.postedDescriptors,
         logicalModel: m.apicLogicalModel,
+        sharedAmdTable: m.host === 'xen' && !m.xen.perDeviceIntremap,
       },
       devices,
       m.irtes,
@@ -130,19 +151,6 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
     }
   }
 
-  const bars = [...fabric.functions.values()].flatMap((fn) => {
-    const spec = m.functions.find((f) => f.id === fn.id);
-    return fn.bars.map((bar) => ({
-      name: bar.name,
-      base: bar.base,
-      size: bar.size,
-      owner: owners.get(fn.id) ?? 'host',
-      regions: (spec?.barRegions ?? []).filter((r) => r.bar === bar.index),
-    }));
-  });
-  const ownership = new Ownership(m.memory, bars, owners);
-  fabric.attribution = ownership;
-
   return {
     spec,
     kernel,
@@ -154,19 +162,14 @@ export function buildMachine(spec: ScenarioSpec, seed: number, options: { trace?
     arm: armMsi,
     sources: (x86 ?? armMsi)!.sources,
     ownership,
+    control,
     grants,
-    domainPrincipals,
+    domainPrincipals: host.domainPrincipals,
+    host,
     address(target) {
       if ('address' in target) return target.address;
       return fabric.fn(target.bar.device).bars[target.bar.index]!.base + target.offset;
     },
     hpa,
   };
-}
-
-function setUpDomain(domain: DomainSpec, iommu: Iommu | null, fabric: Fabric, hpa: (m: MappingSpec) => number): void {
-  if (iommu === null) return;
-  const d = iommu.createDomain(domain.name, domain.mode, { deviceTlb: domain.deviceTlb });
-  for (const device of domain.devices) attachDevice(fabric, device, d);
-  for (const mapping of domain.map) iommu.map(d, mapping.iova, hpa(mapping), mapping.size, mapping.perm);
 }

@@ -6,6 +6,7 @@
 import type { FabricConfig } from '../fabric/topology.ts';
 import type { ExplicitIrte } from '../interrupts/install.ts';
 import type { PostedDescriptorSpec } from '../interrupts/vtd-posted.ts';
+import type { FunctionHostSpec, HostSpec, KernelHostSpec, OwnershipStep } from './model-ownership.ts';
 
 export type Principal = string;
 export const HOST: Principal = 'host';
@@ -35,7 +36,7 @@ export interface BarRegionSpec {
   readonly owner: Principal;
 }
 
-export interface FunctionSpec {
+export interface FunctionSpec extends FunctionHostSpec {
   readonly id: string;
   /** The `devices:` entry it came from (itself, or the multifunction device). */
   readonly device: string;
@@ -58,12 +59,12 @@ export interface MemorySpec {
 /** A hand-written interrupt-remapping table entry, as the interrupt layer installs it. */
 export type IrteSpec = ExplicitIrte;
 
-export interface MachineSpec {
+export interface MachineSpec extends HostSpec {
   readonly cpus: number;
   readonly iommu: IommuSpec;
   readonly msiController: 'x86' | 'gicv2m' | 'gicv3-its';
   readonly msiDoorbell: { readonly at: number; readonly beforeIommu: boolean } | null;
-  readonly kernel: {
+  readonly kernel: KernelHostSpec & {
     readonly acsOverride: readonly string[];
     readonly unsafeInterrupts: boolean;
     readonly vfioViability: 'enforced' | 'bypassed';
@@ -128,7 +129,8 @@ export type StepSpec =
   | (StepBase & { readonly kind: 'irte-write'; readonly irte: IrteSpec })
   | (StepBase & { readonly kind: 'config-write'; readonly device: string; readonly offset: number; readonly value: number; readonly size: 1 | 2 | 4; readonly by: Principal })
   | (StepBase & { readonly kind: 'mmio-write'; readonly target: Extract<AccessTargetSpec, { bar: unknown }>; readonly value: number; readonly size: number; readonly by: Principal })
-  | (StepBase & { readonly kind: 'wait'; readonly duration: number });
+  | (StepBase & { readonly kind: 'wait'; readonly duration: number })
+  | OwnershipStep;
 
 export type DeviceStep = Extract<StepSpec, { from: string }>;
 
@@ -148,7 +150,8 @@ export interface StopExpectation {
   readonly at: string | null;
 }
 
-export type GateName = 'vfio-viability' | 'isolated-msi';
+export const GATE_NAMES = ['vfio-viability', 'isolated-msi', 'rmrr'] as const;
+export type GateName = (typeof GATE_NAMES)[number];
 
 export interface ExpectRuleSpec {
   readonly when: VariantAssignment;

@@ -4,10 +4,13 @@ import type { Checker } from './checker.ts';
 import { normalizeIrte } from './normalize-interrupts.ts';
 import type { AccessTargetSpec, DomainSpec, FunctionSpec, MachineSpec, MappingSpec, StepSpec } from './model.ts';
 import type { ScenarioFile, StepEntry } from './schema.ts';
+import { OWNERSHIP_ACTIONS } from './schema-ownership.ts';
+import { checkOwnershipTimeline, normalizeOwnershipStep, type OwnershipContext } from './normalize-ownership.ts';
+import type { OwnershipStep } from './model-ownership.ts';
 import type { Path } from './source.ts';
 import { readQuantity } from './units.ts';
 
-interface Context {
+interface Context extends Omit<OwnershipContext, 'domains' | 'memory'> {
   readonly machine: MachineSpec;
   readonly functions: ReadonlyMap<string, FunctionSpec>;
   /** Multifunction device ids → their function ids (not addressable themselves). */
@@ -43,14 +46,17 @@ export function normalizeDomains(entry: ScenarioFile['domains'], ctx: Context, c
 export function normalizeSteps(entry: ScenarioFile['attack'], domains: readonly DomainSpec[], ctx: Context, check: Checker): StepSpec[] {
   check.known(entry.attacker, ctx.principals, ['attack', 'attacker'], 'principal');
   const domainNames = domains.map((d) => d.name);
-  return entry.steps.flatMap((step, index) => {
+  const steps = entry.steps.flatMap((step, index) => {
     const spec = normalizeStep(step, index, domainNames, ctx, check);
     return spec === null ? [] : [spec];
   });
+  const ownership = steps.filter((s): s is OwnershipStep => (OWNERSHIP_ACTIONS as readonly string[]).includes(s.kind));
+  checkOwnershipTimeline(ownership, { ...ctx, domains: domainNames, memory: ctx.machine.memory }, (i) => ['attack', 'steps', i], check);
+  return steps;
 }
 
 const DEVICE_ACTIONS = ['write', 'read', 'msi', 'ats-translate'] as const;
-const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'irte-write', 'config-write', 'mmio-write', 'wait'] as const;
+const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'irte-write', 'config-write', 'mmio-write', 'wait', ...OWNERSHIP_ACTIONS] as const;
 
 function normalizeStep(step: StepEntry, index: number, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
   const path: Path = ['attack', 'steps', index];
@@ -58,7 +64,7 @@ function normalizeStep(step: StepEntry, index: number, domains: readonly string[
   const actions = [...DEVICE_ACTIONS, ...HOST_ACTIONS].filter((key) => step[key] !== undefined);
   if (actions.length !== 1) {
     const found = actions.length === 0 ? 'none' : actions.join(' and ');
-    check.error(path, `a step has exactly one action (write, read, msi, ats-translate, map, unmap, invalidate, irte-write, config-write, mmio-write, wait); found ${found}`, 'step-action');
+    check.error(path, `a step has exactly one action (${[...DEVICE_ACTIONS, ...HOST_ACTIONS].join(', ')}); found ${found}`, 'step-action');
     return null;
   }
   const action = actions[0]!;
@@ -155,6 +161,8 @@ function hostStep(step: StepEntry, action: (typeof HOST_ACTIONS)[number], base: 
     }
     case 'wait':
       return { ...base, kind: 'wait', duration: check.duration(step.wait, [...path, 'wait'], 'wait') };
+    default:
+      return normalizeOwnershipStep(step, base, path, { ...ctx, domains, memory: ctx.machine.memory }, check);
   }
 }
 

@@ -9,6 +9,7 @@ import { DEFAULT_FABRIC, TopologyError, type BarConfig, type FunctionConfig, typ
 import type { Checker } from './checker.ts';
 import { acsOf } from './normalize-acs.ts';
 import { normalizeIrte, normalizePostedDescriptors } from './normalize-interrupts.ts';
+import { classCodeOf, normalizeHostMachine, type FunctionBase } from './normalize-ownership.ts';
 import { sriovOf, virtualFunctionEntries } from './normalize-sriov.ts';
 import { HOST, type FunctionSpec, type IommuSpec, type MachineSpec, type MemorySpec } from './model.ts';
 import type { BarEntry, DeviceEntry, FunctionEntry, ScenarioFile } from './schema.ts';
@@ -29,7 +30,7 @@ export interface MachineResult {
 export function normalizeMachine(entry: MachineEntry, check: Checker): MachineResult {
   const base: Path = ['machine'];
   const functions: FunctionConfig[] = [];
-  const specs: FunctionSpec[] = [];
+  const specs: FunctionBase[] = [];
   const functionPaths = new Map<string, Path>();
   const devicePaths = new Map<string, Path>();
   const principals = new Set<string>([HOST]);
@@ -94,6 +95,7 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   if (enumeration !== null) fabric.functions = wireSilicon(enumeration, functions, honours, kernelModelOf(kernel), check);
   const postedDescriptors = normalizePostedDescriptors(entry, check, principals);
   const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], { tableSize: iommu.irTableSize, descriptors: postedDescriptors }, check, principals));
+  const host = normalizeHostMachine(entry, specs, functions, memory, iommu.model, check);
   const doorbell = entry['msi-doorbell'];
   if (doorbell !== undefined && !arm) check.error([...base, 'msi-doorbell'], `'msi-doorbell' places an ARM MSI doorbell; this machine's msi-controller is x86`, 'misplaced-key', true);
   const cpus = entry.cpus ?? 4;
@@ -107,17 +109,18 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
       msiController: entry['msi-controller'] ?? 'x86',
       msiDoorbell:
         doorbell === undefined ? null : { at: check.quantity(doorbell.at, [...base, 'msi-doorbell', 'at'], 'doorbell address'), beforeIommu: toggle(doorbell['before-iommu'], false) },
-      kernel,
+      kernel: { ...kernel, ...host.kernel },
       fabric,
       timing: {
         arbitration: entry.fabric?.arbitration ?? 'fifo',
         jitterNs: entry.fabric?.jitter === undefined ? 0 : check.duration(entry.fabric.jitter, [...base, 'fabric', 'jitter'], 'link jitter'),
       },
-      functions: specs,
+      functions: host.functions,
       memory,
       irtes,
       postedDescriptors,
       apicLogicalModel: entry['apic-logical-model'] ?? 'flat',
+      ...host.host,
     },
     enumeration,
     functionPaths,
@@ -157,8 +160,7 @@ function idsOf(fn: DeviceEntry | FunctionEntry, path: Path, check: Checker): Fun
     check.error([...path, 'ids'], `ids '${fn.ids}' must be "vendor:device" in hex, e.g. "8086:a110"`, 'bad-ids');
     return undefined;
   }
-  const classCode = fn.class === undefined ? undefined : check.quantity(fn.class, [...path, 'class'], 'class code');
-  if (classCode !== undefined && classCode > 0xffffff) check.error([...path, 'class'], `a class code is 24 bits (base class, subclass, programming interface), not 0x${classCode.toString(16)}`, 'bad-ids');
+  const classCode = classCodeOf(fn.class, [...path, 'class'], null); // reported by normalizeHostMachine
   if (fn.revision !== undefined && (fn.revision < 0 || fn.revision > 0xff)) check.error([...path, 'revision'], `a revision ID is one byte, not ${fn.revision}`, 'bad-ids');
   return {
     vendor: parseInt(match[1]!, 16),
@@ -178,7 +180,7 @@ function barOf(entry: BarEntry, path: Path, check: Checker): BarConfig {
   };
 }
 
-function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: string | undefined, path: Path, check: Checker, principals: Set<string>): FunctionSpec {
+function functionSpec(fn: DeviceEntry | FunctionEntry, device: string, owner: string | undefined, path: Path, check: Checker, principals: Set<string>): FunctionBase {
   const bars = fn.bars ?? [];
   // Malformed sizes are reported by barOf; checks that need them are skipped (undefined).
   const barSize = (i: number): number | undefined => {
@@ -304,7 +306,7 @@ function normalizeIommu(entry: MachineEntry, arm: boolean, check: Checker): Iomm
   };
 }
 
-function normalizeKernel(entry: MachineEntry, check: Checker): MachineSpec['kernel'] {
+function normalizeKernel(entry: MachineEntry, check: Checker): Omit<MachineSpec['kernel'], 'defaultDomain' | 'swiotlb'> {
   const kernel = entry.kernel ?? {};
   const overrides = kernel['acs-override'] ?? [];
   overrides.forEach((option, i) => {

@@ -9,6 +9,7 @@ import type { Diagnostic } from './diagnostics.ts';
 import type { ScenarioSpec } from './model.ts';
 import { normalizeDomains, normalizeSteps } from './normalize-attack.ts';
 import { normalizeMachine } from './normalize-machine.ts';
+import { checkUntrustedUse } from './normalize-ownership.ts';
 import type { ScenarioFile } from './schema.ts';
 import type { Locate } from './validate.ts';
 
@@ -17,13 +18,23 @@ export type NormalizeResult = { ok: true; spec: ScenarioSpec; file: ScenarioFile
 /** The semantic pass over a value the schema accepted: units, references, cross-field rules. */
 export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate): NormalizeResult {
   const check = new Checker(locate);
-  const { machine, principals } = normalizeMachine(entry.machine, check);
+  const { machine, principals: owners } = normalizeMachine(entry.machine, check);
   const multifunction = new Map(entry.machine.devices.filter((d) => d.functions).map((d) => [d.id, d.functions!.map((f) => f.id)]));
   const barCounts = new Map(machine.fabric.functions.flatMap((f) => [[f.id, f.bars?.length ?? 0] as const, ...(f.sriov?.vfs ?? []).map((vf) => [vf, f.sriov!.vfBars.length] as const)]));
-  const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts };
+  // A principal may first appear as the one a device or region is handed to.
+  const principals = new Set([...owners, ...entry.attack.steps.flatMap((s) => [s.assign?.to, s['reassign-memory']?.to].filter((p): p is string => p !== undefined))]);
+  // A virtual function sits on its physical function's link (SR-IOV 1.1 §2.1), an endpoint like it.
+  const topology = new Map(
+    machine.fabric.functions.flatMap((f) => [
+      [f.id, { parent: f.parent ?? null, kind: f.kind }] as const,
+      ...(f.sriov?.vfs ?? []).map((vf) => [vf, { parent: f.parent ?? null, kind: f.kind }] as const),
+    ]),
+  );
+  const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts, topology };
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);
   if (!check.failed) checkSteps(steps, domains, machine, entry.attack.attacker, check);
+  if (!check.failed) checkUntrustedUse(domains, steps, machine, { attacker: entry.attack.attacker, via: entry.attack.via ?? 'device' }, check);
   if (check.failed) return { ok: false, diagnostics: check.diagnostics };
   return {
     ok: true,

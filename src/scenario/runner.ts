@@ -36,6 +36,7 @@ export class InvariantError extends Error {
 const GATE_REASON: Record<GateName, string> = {
   'vfio-viability': HOST_REASONS['gate.vfio-viability'].code,
   'isolated-msi': HOST_REASONS['gate.isolated-msi'].code,
+  rmrr: HOST_REASONS['gate.rmrr'].code,
 };
 
 export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: ScenarioVariant, seed: number): VariantRun {
@@ -56,7 +57,7 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
     checkInvariants(machine, records, ended);
   }
   const judgement = judge(spec.attacker, endings, machine.grants, judgeContext(machine));
-  const refusedBy = refused.length > 0 ? refused[0]!.gate : null;
+  const refusedBy = refused.length > 0 ? refused[0]!.gate : assignRefusal(records);
   const breaches = judgement.breaches.map((b) => ({ kind: b.kind, attacker: b.attacker, victim: b.victim, tlp: b.tlp, bytes: b.bytes, spans: b.spans, cpus: b.cpus, evidence: b.evidence, detail: b.detail }));
   const stopped = judgement.stopped.map((s) => ({ tlp: s.tlp, origin: s.origin, outcome: s.outcome, reason: s.reason, faultCode: faultCodeText(s.faultCode), at: s.decidedAt, evidence: s.evidence }));
   const rule = variant.expectation;
@@ -79,6 +80,15 @@ export function runVariant(loaded: Pick<LoadedScenario, 'file'>, variant: Scenar
     endTime: machine.kernel.now,
   };
   return { result, machine, judgement, ended, endings, steps: records };
+}
+
+/** The gate that refused an assign step's hand-over to the attacker, if one did. */
+function assignRefusal(records: readonly StepRecord[]): GateName | null {
+  for (const r of records) {
+    const gate = (Object.keys(GATE_REASON) as GateName[]).find((g) => r.refused !== null && r.refused.reason === GATE_REASON[g]);
+    if (gate !== undefined) return gate;
+  }
+  return null;
 }
 
 /**

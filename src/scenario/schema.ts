@@ -7,6 +7,8 @@
  */
 import { z } from 'zod';
 import { BREACH_KINDS } from '../policy/verdict.ts';
+import { GATE_NAMES } from './model.ts';
+import { DEVICE_OWNERSHIP_KEYS, FUNCTION_OWNERSHIP_KEYS, KERNEL_OWNERSHIP_KEYS, MACHINE_OWNERSHIP_KEYS, OWNERSHIP_STEP_KEYS } from './schema-ownership.ts';
 
 // zod compiles each object schema with new Function on first use; a CLI that
 // checks a few documents per process is faster interpreting them.
@@ -129,8 +131,7 @@ const functionKeys = {
   ats: z.boolean().optional(),
   /** "vendor:device" in hex, e.g. "8086:a110": the identity that selects Linux's ACS quirk and the silicon's behaviour. */
   ids: z.string().optional(),
-  /** Class code (base class, subclass, programming interface), e.g. 0x060400; revision ID. */
-  class: Quantity.optional(),
+  /** Revision ID (the class code is `class`, as a 24-bit number). */
   revision: z.number().int().optional(),
   /**
    * What the hardware really does. `honours-quirk: false` — the silicon does not isolate the way the
@@ -140,7 +141,7 @@ const functionKeys = {
   sriov: Sriov.optional(),
 };
 
-const PciFunction = z.strictObject({ ...functionKeys, fn: z.number().int().optional() });
+const PciFunction = z.strictObject({ ...functionKeys, ...FUNCTION_OWNERSHIP_KEYS, fn: z.number().int().optional() });
 
 export const DEVICE_TYPES = ['root-port', 'switch-upstream', 'switch-downstream', 'pcie-pci-bridge', 'pci-device', 'endpoint', 'rciep'] as const;
 
@@ -156,6 +157,7 @@ const Device = z.strictObject({
   latency: Duration.optional(),
   /** ACS egress-vector index of a downstream port (default: its device number). */
   'port-number': z.number().int().optional(),
+  ...DEVICE_OWNERSHIP_KEYS,
 });
 
 const Memory = z.strictObject({ name: Name, base: Quantity, size: Quantity, owner: Name });
@@ -218,6 +220,7 @@ const Kernel = z.strictObject({
   'vfio-viability': z.enum(['enforced', 'bypassed']).optional(),
   /** How the kernel forms IOMMU groups: classic pci_device_group, or the 2025 per-bus isolation series. */
   groups: z.enum(['classic', 'per-bus']).optional(),
+  ...KERNEL_OWNERSHIP_KEYS,
 });
 
 const Machine = z.strictObject({
@@ -238,6 +241,7 @@ const Machine = z.strictObject({
   'posted-descriptors': z.array(PostedDescriptor).optional(),
   /** The xAPIC Destination Format model the LAPICs use for logical destinations (SDM §11.6.2.2). */
   'apic-logical-model': z.enum(['flat', 'cluster']).optional(),
+  ...MACHINE_OWNERSHIP_KEYS,
 });
 
 const Mapping = z.strictObject({ iova: Quantity, to: z.union([z.string(), z.number().int().nonnegative()]), size: Quantity, perm: z.enum(['r', 'w', 'rw']) });
@@ -282,6 +286,7 @@ const Step = z.strictObject({
     .strictObject({ bar: z.string(), offset: Quantity.optional(), value: Quantity, size: z.number().int().optional(), by: Name.optional() })
     .optional(),
   wait: Duration.optional(),
+  ...OWNERSHIP_STEP_KEYS,
   note: z.string().optional(),
 });
 
@@ -295,7 +300,7 @@ const ExpectRule = z.strictObject({
   /** The run's stopped attempts, exactly: each { reason | fault, at? } (a reason code, a fault code like 0x26, where it was decided). */
   stopped: z.array(z.strictObject({ reason: z.string().optional(), fault: z.union([z.string(), z.number().int().nonnegative()]).optional(), at: z.string().optional() })).optional(),
   /** The Linux gate that refused the assignment (attack.via: vfio), or none. */
-  'refused-by': z.enum(['vfio-viability', 'isolated-msi', 'none']).optional(),
+  'refused-by': z.enum([...GATE_NAMES, 'none']).optional(),
   because: z.string().optional(),
 });
 

@@ -13,7 +13,9 @@ import { CapabilityId } from '../pcie/config-space.ts';
 import { composeRemappable } from '../interrupts/x86-msi.ts';
 import { writeExplicitIrte } from '../interrupts/install.ts';
 import type { Machine } from './machine.ts';
+import type { HostAction } from './machine-host.ts';
 import type { DeviceStep, StepSpec } from './model.ts';
+import { deviceRefusal, mappingTarget, performOwnershipStep, unmappedGrant } from './ownership-steps.ts';
 
 export class StepError extends Error {
   readonly userFacing = true;
@@ -28,6 +30,8 @@ export interface StepRecord {
   refused: Ending | null;
   /** Set when the step's event ran (a run checks every step did). */
   performed: boolean;
+  /** What the host did for a host step (its sequence, each part with its source). */
+  readonly actions: HostAction[];
 }
 
 /** A host-side refusal, before it becomes an ending record. */
@@ -44,16 +48,20 @@ export function scheduleSteps(machine: Machine): StepRecord[] {
     name: 'scenario step',
     handle(record) {
       machine.fabric.currentStep = record.step.index;
+      machine.host.currentStep = record.step.index;
+      machine.host.actions = record.actions;
       try {
         perform(machine, record);
       } finally {
         machine.fabric.currentStep = -1;
+        machine.host.currentStep = -1;
+        machine.host.actions = [];
         record.performed = true;
       }
     },
   };
   for (const step of machine.spec.steps) {
-    const record: StepRecord = { step, tlps: [], refused: null, performed: false };
+    const record: StepRecord = { step, tlps: [], refused: null, performed: false, actions: [] };
     records.push(record);
     // Host actions run before traffic issued at the same nanosecond; otherwise file order.
     const priority = 'from' in step ? Priority.Normal : Priority.Control;
@@ -70,21 +78,26 @@ function perform(machine: Machine, record: StepRecord): void {
     case 'read':
     case 'msi':
     case 'ats-translate': {
+      if (deviceRefusal(machine, record, step.from)) return;
       const tlp = deviceAction(machine, step);
       if (tlp !== null) record.tlps.push(tlp);
       return;
     }
     case 'map': {
-      const hpa = machine.hpa(step.mapping);
-      iommu?.map(step.domain, step.mapping.iova, hpa, step.mapping.size, step.mapping.perm);
+      const target = mappingTarget(machine, record, step, machine.hpa(step.mapping));
+      if ('refused' in target) return;
+      iommu?.map(step.domain, step.mapping.iova, target.hpa, step.mapping.size, step.mapping.perm);
       const principals = machine.domainPrincipals.get(step.domain) ?? [];
-      machine.grants.map(step.domain, principals, { iova: step.mapping.iova, hpa, size: step.mapping.size, perm: step.mapping.perm }, machine.kernel.now);
+      const iova = step.mapping.iova - (target.hpa - target.grant.hpa);
+      machine.grants.map(step.domain, principals, { iova, hpa: target.grant.hpa, size: target.grant.size, perm: step.mapping.perm }, machine.kernel.now);
       return;
     }
-    case 'unmap':
+    case 'unmap': {
       iommu?.unmap(step.domain, step.iova, step.size);
-      machine.grants.unmap(step.domain, step.iova, step.size, machine.kernel.now);
+      const ended = unmappedGrant(machine, step.domain, step.iova, step.size);
+      machine.grants.unmap(step.domain, ended.iova, ended.size, machine.kernel.now);
       return;
+    }
     case 'invalidate':
       if (step.what === 'iotlb') iommu?.invalidateIotlb();
       else if (step.what === 'ats') iommu?.invalidateDeviceTlbs();
@@ -105,6 +118,8 @@ function perform(machine: Machine, record: StepRecord): void {
       return mmioWrite(machine, record, step);
     case 'wait':
       return;
+    default:
+      return performOwnershipStep(machine, record, step);
   }
 }
 

@@ -41,7 +41,8 @@ export function build<E extends TraceEvent = FabricEvent>(functions: FunctionCon
     },
     path(tlp) {
       return (trace.records as unknown as readonly TraceRecord<FabricEvent>[]).flatMap((r) => {
-        if (r.type === 'tlp.issued' || r.type === 'host.refused' || r.tlp !== tlp.id) return [];
+        if (r.type !== 'tlp.hop' && r.type !== 'tlp.ended') return [];
+        if (r.tlp !== tlp.id) return [];
         return [r.type === 'tlp.hop' ? `${r.node}:${r.decision}` : `${r.node}:${r.outcome}`];
       });
     },

@@ -7,7 +7,7 @@
  * (gitignored) for people to look at. Skipped, saying why, where no
  * Chromium can be had; .ci/run installs it.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { main } from '../../src/cli/main.ts';
 import { memoryIo } from '../../src/cli/io.ts';
+import { discoverScenarios } from '../../src/scenario/suite.ts';
 
 const root = join(import.meta.dirname, '../..');
 const output = join(root, 'out/browser');
@@ -58,7 +59,7 @@ describe.skipIf(!available)('the HTML report in Chromium', () => {
   it('opens on the contents, lists every scenario, and loads nothing from the network', async () => {
     await page.goto(library);
     await expect.poll(() => page.locator('#contents').isVisible()).toBe(true);
-    expect(await page.locator('table.toc tbody tr').count()).toBe(readdirSync(join(root, 'scenarios')).filter((f) => f.endsWith('.yaml')).length);
+    expect(await page.locator('table.toc tbody tr').count()).toBe(discoverScenarios([join(root, 'scenarios')]).length);
     await page.screenshot({ path: join(output, 'contents.png') });
     expect(requests).toEqual([]);
   });

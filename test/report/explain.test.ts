@@ -16,6 +16,7 @@ function explanation(gates: GateResult[], hardware: Explanation['hardware'] = []
     gates,
     steps: [],
     bdfs: new Map(),
+    setup: [],
     hardware,
   };
 }

@@ -187,4 +187,11 @@ expect:
     const rp0 = loaded.variants[0]!.spec.machine.fabric.functions.find((f) => f.id === 'rp0')!;
     expect([rp0.silicon?.fact.id, rp0.silicon?.honoured]).toEqual([SILICON.intelPch.id, false]);
   });
+
+  it('a class code is one identity: config space carries it, and Linux’s class tests read it (0x0c0330: xHCI, so USB)', () => {
+    const text = scenario('').replace('- { id: b, type: endpoint, parent: rp1, bars: [4K] }', '- { id: b, type: endpoint, parent: rp1, bars: [4K], ids: "8086:a36d", class: 0x0c0330, revision: 0x10 }');
+    const machine = loadScenario('pch.yaml', text).variants[0]!.spec.machine;
+    expect(machine.fabric.functions.find((f) => f.id === 'b')!.ids).toEqual({ vendor: 0x8086, device: 0xa36d, class: 0x0c0330, revision: 0x10 });
+    expect(machine.functions.find((f) => f.id === 'b')!.class).toBe('usb');
+  });
 });

@@ -12,6 +12,7 @@ import { requesterId } from '../../pcie/bdf.ts';
 import { rangesOverlap, type AddressRange } from '../../pcie/range.ts';
 import type { FabricConfig, FunctionConfig } from '../../fabric/topology.ts';
 import { HOST, type DomainSpec, type FunctionSpec, type MemorySpec, type ScenarioSpec, type StepSpec } from '../model.ts';
+import { DEFAULT_FUNCTION_HOST, DEFAULT_HOST, DEFAULT_KERNEL_HOST } from '../model-ownership.ts';
 
 export const BUFFER_IOVA = 0x10000;
 export const BUFFER_SIZE = 0x2000;
@@ -60,6 +61,7 @@ export function auditSpec(machine: AuditMachine, attacker: string, victims: read
     msix: null,
     ats: false,
     barRegions: [],
+    ...DEFAULT_FUNCTION_HOST,
   }));
   const domains: DomainSpec[] = machine.sharedDomain
     ? [{ name: 'dom vmd', devices: machine.devices, mode: 'paging', map: [{ iova: BUFFER_IOVA, to: { address: machine.buffers.get(machine.devices[0]!)! }, size: BUFFER_SIZE, perm: 'rw' }], deviceTlb: false }]
@@ -101,7 +103,7 @@ export function auditSpec(machine: AuditMachine, attacker: string, victims: read
       },
       msiController: 'x86',
       msiDoorbell: null,
-      kernel: { acsOverride: [], unsafeInterrupts: false, vfioViability: 'enforced', groups: 'classic' },
+      kernel: { acsOverride: [], unsafeInterrupts: false, vfioViability: 'enforced', groups: 'classic', ...DEFAULT_KERNEL_HOST },
       fabric: machine.fabric,
       timing: { arbitration: 'fifo', jitterNs: 0 },
       functions,
@@ -109,6 +111,7 @@ export function auditSpec(machine: AuditMachine, attacker: string, victims: read
       irtes: [],
       postedDescriptors: [],
       apicLogicalModel: 'flat',
+      ...DEFAULT_HOST,
     },
     domains,
     attacker: principalOf(attacker),
