@@ -30,7 +30,7 @@ import {
 
 const ALL_ACS = Acs.SV | Acs.TB | Acs.RR | Acs.CR | Acs.UF | Acs.EC | Acs.DT;
 /** The controls Linux wants on the path (REQ_ACS_FLAGS): SV, RR, CR, UF. */
-const FLOOD_ACS = { cap: ALL_ACS, ctl: Acs.SV | Acs.RR | Acs.CR | Acs.UF, egressVector: 0 };
+const FLOOD_ACS = { cap: ALL_ACS, ctl: Acs.SV | Acs.RR | Acs.CR | Acs.UF };
 
 export const floodEndpointId = (k: number) => `ep${k}`;
 

@@ -20,8 +20,8 @@ import { makeTopology, topologyFromEnumeration, type PciFunction, type PciTopolo
 import { Rng } from '../sim/rng.ts';
 
 const ALL = Acs.SV | Acs.TB | Acs.RR | Acs.CR | Acs.UF | Acs.EC | Acs.DT;
-const FULL: AcsCapability = { cap: ALL, ctl: Acs.SV | Acs.RR | Acs.CR | Acs.UF, egressVector: 0 };
-const SV_ONLY: AcsCapability = { cap: ALL, ctl: Acs.SV, egressVector: 0 };
+const FULL: AcsCapability = { cap: ALL, ctl: Acs.SV | Acs.RR | Acs.CR | Acs.UF };
+const SV_ONLY: AcsCapability = { cap: ALL, ctl: Acs.SV };
 /** Root-port subtrees per segment: each takes 22 bus numbers, so 11 fit in 256. */
 const ROOT_PORTS_PER_SEGMENT = 11;
 /** Functions in one root-port subtree (see addRootPort). */

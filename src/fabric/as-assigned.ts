@@ -48,6 +48,8 @@ export function enumerateAsAssigned(config: FabricConfig): Enumeration {
       fn,
       rid,
       buses: null,
+      physfn: null,
+      virtfns: [],
       bars: firmwareBars(cfg),
       windows: { memory: cfg.windows?.memory ?? null, prefetchable: cfg.windows?.prefetchable ?? null },
     };

@@ -44,6 +44,9 @@ export class DeviceNode extends Node {
         else this.core.end(tlp, 'unsupported-request', 'route.no-bar', this, ROUTE.noBar);
         return;
       }
+      case 'IORd':
+      case 'IOWr':
+        return this.core.end(tlp, 'unsupported-request', 'route.no-bar', this, ROUTE.noIoBar);
       case 'CfgRd':
       case 'CfgWr': {
         const fn = this.functionByRid(tlp.targetId);

@@ -32,6 +32,10 @@ export interface EnumeratedFunction {
   readonly parent: EnumeratedFunction | null;
   /** Functions on this bridge's secondary bus, in scan order. */
   readonly children: EnumeratedFunction[];
+  /** A Virtual Function's Physical Function; null otherwise. */
+  readonly physfn: EnumeratedFunction | null;
+  /** A Physical Function's enabled Virtual Functions, VF 0 first. */
+  readonly virtfns: EnumeratedFunction[];
   bus: number;
   device: number;
   fn: number;
@@ -82,11 +86,13 @@ export function enumerate(config: FabricConfig): Enumeration {
   let lastBus = config.rootBus;
   const seenRids = new Map<RequesterId, string>();
 
-  const make = (cfg: FunctionConfig, parent: EnumeratedFunction | null): EnumeratedFunction => {
+  const make = (cfg: FunctionConfig, parent: EnumeratedFunction | null, physfn: EnumeratedFunction | null = null): EnumeratedFunction => {
     const node: EnumeratedFunction = {
       config: cfg,
       parent,
       children: [],
+      physfn,
+      virtfns: [],
       bus: 0,
       device: 0,
       fn: 0,
@@ -95,8 +101,22 @@ export function enumerate(config: FabricConfig): Enumeration {
       bars: [],
       windows: { memory: null, prefetchable: null },
     };
+    if (byId.has(cfg.id)) throw new TopologyError('DUPLICATE_ID', `duplicate device id '${cfg.id}' (a VF of '${physfn?.config.id}')`, physfn?.config.id ?? cfg.id, 'sriov');
     byId.set(cfg.id, node);
     return node;
+  };
+
+  const claim = (fn: EnumeratedFunction, culprit: string): void => {
+    const clash = seenRids.get(fn.rid);
+    if (clash !== undefined) {
+      throw new TopologyError(
+        'DUPLICATE_BDF',
+        `duplicate BDF ${bdfText(fn)}: '${fn.config.id}' and '${clash}' both sit there; one bus:device.function names one function (${culprit === fn.config.id ? 'pin another bdf:' : 'choose another First VF Offset or VF Stride'})`,
+        culprit,
+        culprit === fn.config.id ? 'bdf' : 'sriov',
+      );
+    }
+    seenRids.set(fn.rid, fn.config.id);
   };
 
   const scanBus = (bus: number, kids: EnumeratedFunction[], busKind: BusKind): void => {
@@ -104,12 +124,19 @@ export function enumerate(config: FabricConfig): Enumeration {
     kids.sort((a, b) => a.device * 8 + a.fn - (b.device * 8 + b.fn));
     for (const kid of kids) {
       kid.rid = requesterId(kid.bus, kid.device, kid.fn);
-      const clash = seenRids.get(kid.rid);
-      if (clash !== undefined) {
-        throw new TopologyError('DUPLICATE_BDF', `duplicate BDF ${bdfText(kid)}: '${kid.config.id}' and '${clash}' both sit there; one bus:device.function names one function (pin another bdf:)`, kid.config.id, 'bdf');
+      claim(kid, kid.config.id);
+    }
+    // VFs take their Routing IDs, and the bus numbers they spill onto, before the bridges on this
+    // bus number theirs (Linux pci_scan_child_bus_extend: max += pci_iov_bus_range(bus)).
+    for (const kid of kids) {
+      if (kid.config.sriov === undefined) continue;
+      for (const vf of virtualFunctions(kid, busKind, make)) {
+        claim(vf, kid.config.id);
+        lastBus = Math.max(lastBus, vf.bus);
       }
-      seenRids.set(kid.rid, kid.config.id);
-      scanOrder.push(kid);
+    }
+    for (const kid of kids) {
+      scanOrder.push(kid, ...kid.virtfns);
       if (isBridgeKind(kid.config.kind)) scanBridge(kid);
     }
   };
@@ -169,6 +196,52 @@ export function enumerate(config: FabricConfig): Enumeration {
 }
 
 type BusKind = 'root' | 'link' | 'switch' | 'pci';
+
+/**
+ * A PF's Virtual Functions (SR-IOV 1.1 §2.1.2 and §3.3.10–11; Linux
+ * pci_iov_virtfn_bus/devfn): VF n's Routing ID is the PF's plus First VF
+ * Offset plus n × VF Stride, spilling onto higher bus numbers. Each VF is a
+ * function of the PF's device, with its identity (VF Device ID), ACS and
+ * silicon; its BARs are slices of the PF's VF BARs (placed by resources.ts).
+ */
+function virtualFunctions(
+  pf: EnumeratedFunction,
+  busKind: BusKind,
+  make: (cfg: FunctionConfig, parent: EnumeratedFunction | null, physfn: EnumeratedFunction) => EnumeratedFunction,
+): EnumeratedFunction[] {
+  const sriov = pf.config.sriov!;
+  if (sriov.vfs.length > 0 && (sriov.offset < 1 || (sriov.vfs.length > 1 && sriov.stride < 1))) {
+    throw new TopologyError('BAD_SRIOV', `'${pf.config.id}': First VF Offset and VF Stride must be at least 1 (SR-IOV 1.1 §3.3.10-11), got ${sriov.offset} and ${sriov.stride}`, pf.config.id, 'sriov');
+  }
+  const pfRouting = pf.rid;
+  sriov.vfs.forEach((id, n) => {
+    const routing = pfRouting + sriov.offset + n * sriov.stride;
+    if (routing > 0xffff) throw new TopologyError('BUS_EXHAUSTED', `VF ${n} of '${pf.config.id}' would need a Routing ID beyond bus ff`, pf.config.id, 'sriov');
+    const { sriov: _pf, bdf: _bdf, package: _package, ...inherited } = pf.config;
+    const config: FunctionConfig = {
+      ...inherited,
+      id,
+      bars: sriov.vfBars.map((bar) => ({ size: bar.size, ...(bar.prefetch === undefined ? {} : { prefetch: bar.prefetch }), ...(bar.bits === undefined ? {} : { bits: bar.bits }) })),
+      ...(sriov.vfIds === undefined ? {} : { ids: sriov.vfIds }),
+    };
+    const vf = make(config, pf.parent, pf);
+    vf.bus = routing >>> 8;
+    vf.device = (routing >>> 3) & 0x1f;
+    vf.fn = routing & 7;
+    vf.rid = routing;
+    // Below a PCIe port only device 0 answers Type 0 configuration unless ARI forwarding is on (PCIe 6.3 §6.13).
+    if (!sriov.ari && busKind === 'link' && vf.device !== 0) {
+      throw new TopologyError(
+        'VF_NEEDS_ARI',
+        `VF ${n} of '${pf.config.id}' lands at ${bdfText(vf)}: below a PCIe port a device without ARI has only device 0 (PCIe 6.3 §6.13); set sriov.ari on, or an offset and stride that keep VFs at device 0`,
+        pf.config.id,
+        'sriov',
+      );
+    }
+    pf.virtfns.push(vf);
+  });
+  return pf.virtfns;
+}
 
 function busKindBelow(kind: FunctionKind): BusKind {
   if (kind === 'switch-upstream') return 'switch';

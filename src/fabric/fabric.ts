@@ -525,15 +525,17 @@ export class Fabric implements FabricCore {
   private build(enumeration: Enumeration, config: FabricConfig): void {
     const firmware = config.assignment === 'firmware';
     const onPort = (e: EnumeratedFunction) => e.parent !== null && isDownstreamPortKind(e.parent.config.kind);
-    const slotOf = (e: EnumeratedFunction) => `${e.parent?.config.id ?? ''}/${e.bus}/${firmware && onPort(e) ? 'link' : e.device}`;
+    // A VF is a function of its PF's device (SR-IOV 1.1 §1.2); its header type never says multifunction.
+    const slotOf = (e: EnumeratedFunction): string =>
+      e.physfn !== null ? slotOf(e.physfn) : `${e.parent?.config.id ?? ''}/${e.bus}/${firmware && onPort(e) ? 'link' : e.device}`;
     const slotSizes = new Map<string, number>();
-    for (const e of enumeration.scanOrder) slotSizes.set(slotOf(e), (slotSizes.get(slotOf(e)) ?? 0) + 1);
+    for (const e of enumeration.scanOrder) if (e.physfn === null) slotSizes.set(slotOf(e), (slotSizes.get(slotOf(e)) ?? 0) + 1);
 
     const nodeOf = new Map<string, Node>();
     const placed: { node: Node; parent: EnumeratedFunction | null }[] = [];
     const packages = new Map<string, DeviceNode>();
     for (const e of enumeration.scanOrder) {
-      const fn = new PciFunction(e, config.domain, slotSizes.get(slotOf(e))! > 1);
+      const fn = new PciFunction(e, config.domain, e.physfn === null && slotSizes.get(slotOf(e))! > 1);
       this.functions.set(fn.id, fn);
       this.byRid.set(fn.rid, fn);
       for (const bar of fn.bars) this.addBar(bar);

@@ -1,11 +1,12 @@
 /** Runtime PCI functions and their BARs: plain mutable objects the routing reads. */
 import { formatRid, type RequesterId } from '../pcie/bdf.ts';
+import { ACS_ENHANCED, ACS_ENHANCED_CONTROLS } from '../pcie/acs.ts';
 import { ConfigSpace, ExtCapabilityId } from '../pcie/config-space.ts';
 import type { AddressRange } from '../pcie/range.ts';
 import { AcsState } from './acs-rules.ts';
 import type { EnumeratedFunction } from './enumerate.ts';
 import type { Node } from './node.ts';
-import type { BusRange, FunctionKind } from './topology.ts';
+import type { BusRange, FunctionKind, SriovConfig } from './topology.ts';
 
 export interface Bar {
   readonly fn: PciFunction;
@@ -29,6 +30,8 @@ export class PciFunction {
   readonly acs: AcsState | null;
   /** Index of this port or function in a peer's ACS egress control vector. */
   readonly portNumber: number;
+  /** A Virtual Function's Physical Function (id); null otherwise. */
+  readonly physfn: string | null;
   readonly buses: BusRange | null;
   readonly windows: { readonly memory: AddressRange | null; readonly prefetchable: AddressRange | null };
   readonly config: ConfigSpace;
@@ -49,16 +52,23 @@ export class PciFunction {
     this.fn = e.fn;
     this.rid = e.rid;
     this.bars = e.bars.map((b) => ({ fn: this, index: b.index, base: b.base, size: b.size, prefetch: b.prefetch, name: `${this.id}.bar${b.index}` }));
-    this.acs = AcsState.from(e.config.acs);
-    this.portNumber = e.config.portNumber ?? (this.kind === 'root-port' ? (this.device << 3) | this.fn : e.config.kind === 'switch-downstream' ? this.device : this.fn);
+    this.acs = acsStateOf(e.config);
+    // Egress-vector index: a root port's devfn, a downstream port's device number, a function's number
+    // (8 bits in an ARI device, PCIe 6.3 §6.13, as an SR-IOV device with ARI Capable Hierarchy is).
+    const ari = (e.physfn ?? e).config.sriov?.ari === true;
+    this.portNumber = e.config.portNumber ?? (this.kind === 'root-port' || ari ? (this.device << 3) | this.fn : e.config.kind === 'switch-downstream' ? this.device : this.fn);
+    this.physfn = e.physfn?.config.id ?? null;
     this.buses = e.buses;
     this.windows = { ...e.windows };
     this.config = new ConfigSpace({
       multifunction,
       bridge: e.buses !== null,
       ...(e.config.ids ? { vendorId: e.config.ids.vendor, deviceId: e.config.ids.device } : {}),
+      ...(e.config.ids?.class === undefined ? {} : { classCode: e.config.ids.class }),
+      ...(e.config.ids?.revision === undefined ? {} : { revision: e.config.ids.revision }),
     });
-    if (this.acs) defineAcsRegisters(this.config, this.acs);
+    if (this.acs?.present) defineAcsRegisters(this.config, this.acs);
+    if (e.config.sriov !== undefined) defineSriovCapability(this.config, e.config.sriov, e.config.ids?.device);
   }
 
   /** Names the function as a trace target. */
@@ -91,13 +101,50 @@ export class PciFunction {
 }
 
 /**
- * The ACS extended capability (PCIe 6.0 §7.7.8): capability register at +4,
- * control at +6, egress control vector at +8. Writing control changes what
- * the port enforces from the next TLP on.
+ * The SR-IOV Extended Capability as Linux left it after enabling the VFs
+ * (SR-IOV 1.1 §3.3; offsets as Linux pci_regs.h PCI_SRIOV_*): VF Enable,
+ * VF MSE and ARI Capable Hierarchy in SR-IOV Control, InitialVFs = TotalVFs
+ * = NumVFs, First VF Offset, VF Stride, VF Device ID. Stored, not modelled:
+ * rewriting them does not move the VFs.
+ */
+function defineSriovCapability(config: ConfigSpace, sriov: SriovConfig, pfDevice: number | undefined): void {
+  const base = config.addExtendedCapability(ExtCapabilityId.sriov, 0x40);
+  config.poke(base + 0x08, 2, 0x01 | 0x08 | (sriov.ari ? 0x10 : 0));
+  for (const at of [0x0c, 0x0e, 0x10]) config.poke(base + at, 2, sriov.vfs.length);
+  config.poke(base + 0x14, 2, sriov.offset);
+  config.poke(base + 0x16, 2, sriov.stride);
+  config.poke(base + 0x1a, 2, sriov.vfIds?.device ?? pfDevice ?? 0);
+}
+
+/**
+ * The function's runtime ACS: its registers, and what its silicon puts in
+ * force (a fact the scenario resolved from its identity). A silicon whose
+ * real control lives elsewhere (Intel SPT's dword at cap+8) ignores the
+ * control word; a claim the hardware does not honour puts nothing in force.
+ */
+function acsStateOf(config: EnumeratedFunction['config']): AcsState | null {
+  const silicon = config.silicon;
+  if (silicon === undefined) return AcsState.from(config.acs);
+  const acs = config.acs !== undefined && silicon.honoured && silicon.fact.controlElsewhere ? { ...config.acs, ctl: 0 } : config.acs;
+  return AcsState.from(acs, silicon.fact, silicon.honoured ? silicon.forced : 0);
+}
+
+/**
+ * The ACS extended capability (PCIe 6.3 §7.7.11): capability register at +4
+ * (flags 7:0, Egress Control Vector Size 15:8), control at +6, then the
+ * Egress Control Vector, one DWORD per 32 bits. Writing control or the
+ * vector changes what the function enforces from the next TLP on; controls
+ * the capability does not implement read as zero (§7.7.11.3).
  */
 function defineAcsRegisters(config: ConfigSpace, acs: AcsState): void {
-  const base = config.addExtendedCapability(ExtCapabilityId.acs, 12);
-  config.define(base + 4, 2, { read: () => acs.cap | (32 << 8), write: () => undefined }, acs.cap);
-  config.define(base + 6, 2, { write: (value) => void (acs.ctl = value & 0x7f) }, acs.ctl);
-  config.define(base + 8, 4, { write: (value) => void (acs.egressVector = value) }, acs.egressVector);
+  const words = Math.ceil(acs.vectorSize / 32);
+  const base = config.addExtendedCapability(ExtCapabilityId.acs, 8 + 4 * words);
+  const implemented = (acs.cap & 0x7f) | ((acs.cap & ACS_ENHANCED) !== 0 ? ACS_ENHANCED_CONTROLS : 0);
+  config.define(base + 4, 2, { read: () => acs.capabilityRegister, write: () => undefined }, acs.capabilityRegister);
+  config.define(base + 6, 2, { write: (value) => void (acs.ctl = value & implemented) }, acs.ctl);
+  for (let i = 0; i < words; i++) {
+    const bits = Math.min(32, acs.vectorSize - 32 * i);
+    const mask = bits === 32 ? 0xffff_ffff : (1 << bits) - 1;
+    config.define(base + 8 + 4 * i, 4, { write: (value) => void (acs.egress[i] = (value & mask) >>> 0) }, acs.egress[i]!);
+  }
 }

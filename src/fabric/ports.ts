@@ -7,10 +7,19 @@
  */
 import { busOf, requesterId } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
-import { checkSource, p2pCompletionRuling, p2pRequestRuling, sameLinkRuling, type P2pDecision, type Ruling } from './acs-rules.ts';
+import {
+  checkSource,
+  memoryTargetRuling,
+  p2pCompletionRuling,
+  p2pRequestRuling,
+  sameLinkRuling,
+  unclaimedRuling,
+  type P2pDecision,
+  type Ruling,
+} from './acs-rules.ts';
 import { BusDecode, type Claims, type OnConflict } from './bus.ts';
 import { DeviceNode } from './device.ts';
-import type { PciFunction } from './function.ts';
+import type { Bar, PciFunction } from './function.ts';
 import { Node, type FabricCore } from './node.ts';
 import { ROUTE } from './routing-rules.ts';
 
@@ -20,6 +29,18 @@ export interface PeerBus {
   peerFor(address: number): Node | undefined;
   /** The port or device on this bus that leads to the requester ID. */
   peerForRid(rid: number): Node | undefined;
+  /** The downstream port on this bus whose own Memory BAR holds the address (§6.12.1.1 DSP Memory Target Access). */
+  portBarAt(address: number): PortNode | undefined;
+  /** A BAR of the switch's upstream port holding the address (USP Memory Target Access); none at the root complex. */
+  upstreamBarAt(address: number): Bar | undefined;
+  /** True when the address lies in the upstream port's window but no port below claims it (Unclaimed Request). */
+  unclaimedAt(address: number): boolean;
+}
+
+/** The downstream port whose own BAR (not a window) holds the address, among a bus's members. */
+export function portBarIn(decode: BusDecode<Node>, address: number): PortNode | undefined {
+  const member = decode.at(address);
+  return member instanceof PortNode && member.fn.bars.length > 0 && member.fn.barAt(address) !== undefined ? member : undefined;
 }
 
 /** A bridge function's claims on its primary bus: windows and BARs by address, itself and its bus range by ID. */
@@ -103,10 +124,21 @@ export class PortNode extends Node {
       case 'MemWr': {
         const refusal = checkSource(fn.acs, busOf(tlp.requesterId), fn.buses!, tlp.at);
         if (refusal !== null) return this.core.end(tlp, 'blocked', refusal.reason, this, refusal.rule);
-        if (fn.claims(tlp.address)) return this.sameLink(tlp);
-        const peer = this.peers.peerFor(tlp.address);
-        if (peer === this) return void consumedByBridge(this.core, this, fn, tlp);
-        if (peer !== undefined) return this.toPeer(tlp, peer, p2pRequestRuling(fn.acs, tlp.at, peer.portNumber));
+        const address = tlp.address;
+        const portBar = this.peers.portBarAt(address);
+        if (portBar !== undefined) return this.toPortBar(tlp, portBar, memoryTargetRuling(fn.acs, 'dsp'));
+        if (fn.claims(address)) return this.sameLink(tlp);
+        const uspBar = this.peers.upstreamBarAt(address);
+        if (uspBar !== undefined) return this.toPortBar(tlp, this.up!, memoryTargetRuling(fn.acs, 'usp'));
+        const peer = this.peers.peerFor(address);
+        if (peer !== undefined && peer !== this) return this.toPeer(tlp, peer, p2pRequestRuling(fn.acs, tlp.at, peer.portNumber));
+        if (this.peers.unclaimedAt(address)) return this.unclaimed(tlp);
+        return this.sendUp(tlp);
+      }
+      case 'IORd':
+      case 'IOWr': {
+        const refusal = checkSource(fn.acs, busOf(tlp.requesterId), fn.buses!, tlp.at, true);
+        if (refusal !== null) return this.core.end(tlp, 'blocked', refusal.reason, this, refusal.rule);
         return this.sendUp(tlp);
       }
       case 'Cpl':
@@ -136,13 +168,35 @@ export class PortNode extends Node {
   private toPeer(tlp: Tlp, peer: Node, ruling: Ruling<P2pDecision>): void {
     if (ruling.decision === 'direct') return this.core.send(tlp, this, peer, 'p2p-direct', ruling.rule);
     if (ruling.decision === 'block') return this.core.end(tlp, 'blocked', 'acs.egress-control', this, ruling.rule);
+    this.redirect(tlp, ruling.rule);
+  }
+
+  /** A request to a port's own BAR: this port's, a peer's, or the switch upstream port's (Memory Target Access). */
+  private toPortBar(tlp: Tlp, port: Node, ruling: Ruling<P2pDecision>): void {
+    if (ruling.decision === 'block') return this.core.end(tlp, 'blocked', 'acs.memory-target', this, ruling.rule);
+    if (ruling.decision === 'redirect') return this.redirect(tlp, ruling.rule);
+    if (port === this) {
+      this.core.note(tlp, this, 'p2p-direct', ruling.rule);
+      return void consumedByBridge(this.core, this, this.fn, tlp);
+    }
+    this.core.send(tlp, this, port, 'p2p-direct', ruling.rule);
+  }
+
+  /** In the switch's upstream window, claimed by no downstream port: UR unless Unclaimed Request Redirect. */
+  private unclaimed(tlp: Tlp): void {
+    const ruling = unclaimedRuling(this.fn.acs);
+    if (ruling.decision === 'redirect') return this.redirect(tlp, ruling.rule);
+    this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ruling.rule);
+  }
+
+  private redirect(tlp: Tlp, rule: string): void {
     tlp.redirected = true;
-    this.core.send(tlp, this, this.up!, 'redirect-up', ruling.rule);
+    this.core.send(tlp, this, this.up!, 'redirect-up', rule);
   }
 
   /** Normal routing would send the TLP back down the link it came from (ACS UF decides). */
   private sameLink(tlp: Tlp): void {
-    const ruling = sameLinkRuling(this.fn.acs, tlp.redirected);
+    const ruling = sameLinkRuling(this.fn.acs);
     if (ruling.decision === 'upstream') this.core.send(tlp, this, this.up!, 'upstream-forward', ruling.rule);
     else this.core.send(tlp, this, this.down!, 'reflect-down', ruling.rule);
   }
@@ -183,11 +237,25 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
     return this.decode.forRid(rid);
   }
 
+  portBarAt(address: number): PortNode | undefined {
+    return portBarIn(this.decode, address);
+  }
+
+  upstreamBarAt(address: number): Bar | undefined {
+    return this.fn.bars.length === 0 ? undefined : this.fn.barAt(address);
+  }
+
+  unclaimedAt(address: number): boolean {
+    return this.fn.claims(address);
+  }
+
   receive(tlp: Tlp, from: Node | null): void {
     if (from === this.up) return this.fromAbove(tlp);
     // From a downstream port: it already decided the TLP is not for a peer.
-    if ((tlp.type === 'MemRd' || tlp.type === 'MemWr') && !tlp.redirected && this.fn.claims(tlp.address)) {
-      return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.hole);
+    if ((tlp.type === 'MemRd' || tlp.type === 'MemWr') && !tlp.redirected) {
+      const bar = this.upstreamBarAt(tlp.address);
+      if (bar !== undefined) return this.core.deliverToBar(tlp, bar, this, ROUTE.bar);
+      if (this.fn.claims(tlp.address)) return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.hole);
     }
     this.core.send(tlp, this, this.up!, 'up', tlp.redirected ? ROUTE.redirectedUp : ROUTE.up);
   }
@@ -243,6 +311,19 @@ export class PciBridgeNode extends Node implements PeerBus {
 
   peerForRid(rid: number): Node | undefined {
     return this.decode.forRid(rid);
+  }
+
+  /** A conventional PCI bus has no ACS: nothing on it is a port with Memory Target Access. */
+  portBarAt(): PortNode | undefined {
+    return undefined;
+  }
+
+  upstreamBarAt(): Bar | undefined {
+    return undefined;
+  }
+
+  unclaimedAt(): boolean {
+    return false;
   }
 
   receive(tlp: Tlp, from: Node | null): void {

@@ -83,12 +83,37 @@ function itemsOnBus(functions: readonly EnumeratedFunction[], space: Space): Ite
         },
       });
     });
+    if (fn.config.sriov !== undefined) items.push(...vfBarItems(fn, space));
     if (fn.buses !== null) {
       const window = bridgeItem(fn, space);
       if (window) items.push(window);
     }
   }
   return items;
+}
+
+/**
+ * A PF's VF BAR i reserves NumVFs × its size, aligned to the size (Linux
+ * sriov_init: the IOV resource is size × TotalVFs; pci_sriov_resource_alignment
+ * is the VF BAR size); VF n's BAR i is the n-th slice (SR-IOV 1.1 §3.3.14).
+ */
+function vfBarItems(pf: EnumeratedFunction, space: Space): Item[] {
+  const sriov = pf.config.sriov!;
+  const vfs = pf.virtfns;
+  if (vfs.length === 0) return [];
+  return sriov.vfBars.flatMap((bar, index): Item[] => {
+    if (barSpace(bar) !== space) return [];
+    return [
+      {
+        size: bar.size * vfs.length,
+        align: bar.size,
+        fixed: null,
+        owner: pf.config.id,
+        what: `VF BAR ${index} of '${pf.config.id}'`,
+        place: (base) => vfs.forEach((vf, n) => void (vf.bars[index] = { ...vf.bars[index]!, base: base + n * bar.size })),
+      },
+    ];
+  });
 }
 
 function bridgeItem(bridge: EnumeratedFunction, space: Space): Item | null {

@@ -13,7 +13,8 @@ import type { HopDecision } from './events.ts';
 import { BusDecode, type OnConflict } from './bus.ts';
 import type { EffectSource } from './ending.ts';
 import { Node, type EndTarget, type FabricCore } from './node.ts';
-import { attachTo, type PeerBus } from './ports.ts';
+import type { Bar } from './function.ts';
+import { attachTo, portBarIn, type PeerBus, type PortNode } from './ports.ts';
 import { ROUTE } from './routing-rules.ts';
 
 export interface MemoryRegion extends EndTarget, AddressRange {
@@ -77,12 +78,29 @@ export class RootComplex extends Node implements PeerBus {
     return this.decodeDown.forRid(rid);
   }
 
+  /** Every root port's BARs are applicable to DSP Memory Target Access here (§6.12.1.1: the set is implementation specific). */
+  portBarAt(address: number): PortNode | undefined {
+    return portBarIn(this.decodeDown, address);
+  }
+
+  /** USP Memory Target Access and Unclaimed Request Redirect are not applicable to root ports (§6.12.1.1). */
+  upstreamBarAt(): Bar | undefined {
+    return undefined;
+  }
+
+  unclaimedAt(): boolean {
+    return false;
+  }
+
   receive(tlp: Tlp, from: Node | null): void {
     if (from === null) return this.fromHost(tlp);
     switch (tlp.type) {
       case 'MemRd':
       case 'MemWr':
         return this.hostBridge.upstreamRequest(tlp, this);
+      case 'IORd':
+      case 'IOWr':
+        return this.core.end(tlp, 'unsupported-request', 'route.no-target', this, ROUTE.noIoSpace);
       case 'CfgRd':
       case 'CfgWr':
         return this.core.end(tlp, 'unsupported-request', 'route.config-from-below', this, ROUTE.configFromBelow);

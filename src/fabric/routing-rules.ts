@@ -9,6 +9,8 @@ export const ROUTE = {
   hole: 'PCIe 6.0 §2.3.1: the address lies in this bridge\'s window but no port or device below claims it: Unsupported Request',
   noId: 'PCIe 6.0 §2.3.1: no function below has the target ID: Unsupported Request',
   emptyLink: 'no device is attached below this port: Unsupported Request',
+  noIoSpace: 'root complex: tlplab decodes no I/O space (no legacy I/O ports below or above it): an I/O request from below is an Unsupported Request',
+  noIoBar: 'PCIe 6.3 §2.3.1: no I/O BAR of the receiving device claims the I/O request (tlplab models memory BARs only): Unsupported Request',
   configFromBelow: 'PCIe 6.0 §7.3.3: only the root complex issues configuration requests; one arriving from below is an Unsupported Request',
   pciSharedBus: 'PCI Local Bus 3.0 §3.2: conventional PCI is a shared bus; the target claims the transaction and the bridge never sees it (no ACS)',
   pciAlias: 'PCIe-to-PCI Bridge r1.0 §2.3 (Linux pci_for_each_dma_alias): the bridge takes ownership; requester ID becomes secondary bus, 00.0',

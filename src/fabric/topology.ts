@@ -6,6 +6,7 @@
  */
 import type { AcsCapability } from '../pcie/acs.ts';
 import type { AddressRange } from '../pcie/range.ts';
+import type { SiliconBehaviour } from './silicon.ts';
 
 export type FunctionKind =
   | 'root-port'
@@ -78,12 +79,42 @@ export interface FunctionConfig {
   readonly buses?: BusRange;
   /** Bridges: pinned memory windows (importing a real machine). */
   readonly windows?: { readonly memory?: AddressRange | null; readonly prefetchable?: AddressRange | null };
-  /** PCI vendor/device IDs (and class code), for device-specific quirks. */
-  readonly ids?: { readonly vendor: number; readonly device: number; readonly class?: number };
+  /** PCI vendor/device IDs, class code (24 bits: base, sub, prog-if) and revision: the device's identity. */
+  readonly ids?: { readonly vendor: number; readonly device: number; readonly class?: number; readonly revision?: number };
+  /**
+   * What the silicon of this identity does beyond its ACS registers (silicon.ts),
+   * resolved by the scenario layer from `ids` through Linux's quirk table.
+   */
+  readonly silicon?: SiliconBehaviour;
   /** ns for the link (or internal bus) to the parent; default: the fabric's hop latency. */
   readonly latency?: number;
   /** Egress-vector port number (switch DPs: Link Capabilities Port Number); default: device number. */
   readonly portNumber?: number;
+  /** An SR-IOV Physical Function: the Virtual Functions it has enabled (SR-IOV 1.1 §3.3). */
+  readonly sriov?: SriovConfig;
+}
+
+/**
+ * The SR-IOV Extended Capability as the host programmed it (NumVFs, VF
+ * Enable, ARI Capable Hierarchy; SR-IOV 1.1 §3.3.3, §3.3.7–§3.3.9): VF n
+ * (0-based, Linux's vf id) has Routing ID = PF RID + First VF Offset + n ×
+ * VF Stride (§2.1.2; Linux pci_iov_virtfn_bus/devfn), and BAR i at the PF's
+ * VF BAR i + n × its size (§3.3.14; Linux pci_iov_add_virtfn).
+ */
+export interface SriovConfig {
+  /** Ids of the VFs, in order (their count is NumVFs). */
+  readonly vfs: readonly string[];
+  readonly offset: number;
+  readonly stride: number;
+  /** The VF BARs: each VF gets one BAR of each size; the PF reserves size × NumVFs for it. */
+  readonly vfBars: readonly BarConfig[];
+  /** VF Device ID (the VFs' vendor is the PF's): their identity; default the PF's. */
+  readonly vfIds?: { readonly vendor: number; readonly device: number };
+  /**
+   * ARI Capable Hierarchy: Function Numbers are 8 bits (PCIe 6.3 §6.13), so the
+   * egress vector and the routing ID name VF functions up to 255.
+   */
+  readonly ari: boolean;
 }
 
 export interface MemoryRegionConfig {

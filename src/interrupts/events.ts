@@ -20,6 +20,8 @@ export interface IrRemappedEvent {
   readonly destination: number;
   /** An IEC entry that no longer matches the table was used (VT-d §6.5.2.7). */
   readonly stale: boolean;
+  /** Posted format: what posting did (descriptor, PIR bit, notification). */
+  readonly posted?: string;
 }
 
 export interface IrFaultEvent {

@@ -17,6 +17,8 @@ import { Cpus } from './lapic.ts';
 import { InterruptSetupError, LinuxInterruptSetup, type InterruptPlan, type ProgrammedVector } from './linux-ir.ts';
 import { MsiSources } from './msi-source.ts';
 import { VectorTable } from './vectors.ts';
+import type { PostedDescriptorSpec } from './vtd-posted.ts';
+import type { IrteFields } from './vtd-irte.ts';
 import { VtdInterruptRemapper } from './vtd-remap.ts';
 import { X86InterruptController } from './x86-controller.ts';
 
@@ -40,6 +42,12 @@ export interface X86HardwareSpec {
   readonly x2apic: boolean;
   /** VT-d table entries, a power of two 2..65536 (IRTA.S); default 65536 as Linux. */
   readonly irTableSize?: number;
+  /** VT-d CAP_REG.PI: posted-format IRTEs are valid. Default off. */
+  readonly postedInterrupts?: boolean;
+  /** Posted Interrupt Descriptors the host set up for virtual CPUs (VT-d §9.12). */
+  readonly postedDescriptors?: readonly PostedDescriptorSpec[];
+  /** xAPIC Destination Format model (SDM §11.6.2.2); default flat. */
+  readonly logicalModel?: 'flat' | 'cluster';
   /** AMD-Vi: one interrupt table shared by every DeviceID (Xen amd-iommu-perdev-intremap=0; XSA-36). */
   readonly sharedAmdTable?: boolean;
 }
@@ -55,6 +63,25 @@ export interface ExplicitIrte {
   readonly sid: number | null;
   readonly fpd: boolean;
   readonly owner: string | null;
+  /** Posted format (IM=1, VT-d §9.11): the descriptor's address and the URG bit; `vector` is the virtual vector. */
+  readonly posted: { readonly descriptor: number; readonly urgent: boolean } | null;
+}
+
+/** The entry's fields as the VT-d encoder takes them. */
+export function explicitIrteFields(e: ExplicitIrte): IrteFields {
+  const common = { present: e.present, vector: e.vector, svt: e.svt ?? 0, sq: e.sq ?? 0, sid: e.sid ?? 0, fpd: e.fpd };
+  return e.posted === null ? { ...common, destination: e.destination } : { ...common, posted: true, descriptor: e.posted.descriptor, urgent: e.posted.urgent };
+}
+
+/**
+ * Writes a hand-written entry (in memory only: an IEC copy stays in use until
+ * invalidated, VT-d §6.5.2.7). The vector a remapped entry delivers belongs to
+ * the entry's owner, unless it already belongs to someone; a posted entry's
+ * vector is the descriptor owner's.
+ */
+export function writeExplicitIrte(vtd: VtdInterruptRemapper, vectors: VectorTable, e: ExplicitIrte): void {
+  vtd.writeIrte(e.index, explicitIrteFields(e), e.owner);
+  if (e.owner !== null && e.present && e.posted === null && vectors.owner(e.destination, e.vector) === null) vectors.assign(e.destination, e.vector, e.owner);
 }
 
 export interface InstallOptions {
@@ -79,7 +106,7 @@ const NO_TRACE: TraceWriter<InterruptEvent> = { enabled: false, emit: () => 0 };
 export function installX86Interrupts(fabric: Fabric, hw: X86HardwareSpec, devices: readonly InterruptDeviceSpec[], irtes: readonly ExplicitIrte[] = [], options: InstallOptions = {}): X86Interrupts {
   const trace = options.trace ?? NO_TRACE;
   const clock = fabric.kernel;
-  const cpus = new Cpus(hw.cpus, hw.x2apic);
+  const cpus = new Cpus(hw.cpus, hw.x2apic, hw.logicalModel ?? 'flat');
   const vectors = new VectorTable(hw.cpus);
   let vtd: VtdInterruptRemapper | null = null;
   let amd: AmdViInterruptRemapper | null = null;
@@ -87,7 +114,7 @@ export function installX86Interrupts(fabric: Fabric, hw: X86HardwareSpec, device
     const entries = hw.irTableSize ?? 65536;
     const sizeField = Math.log2(entries) - 1;
     if (!Number.isInteger(sizeField) || sizeField < 0 || sizeField > 15) throw new InterruptSetupError('IR_CONFIG', `irTableSize must be a power of two from 2 to 65536 (IRTA.S), got ${entries}`);
-    vtd = new VtdInterruptRemapper({ enabled: hw.interruptRemapping, cfi: hw.compatFormat === 'allowed', eime: hw.x2apic, sizeField }, clock, trace);
+    vtd = new VtdInterruptRemapper({ enabled: hw.interruptRemapping, cfi: hw.compatFormat === 'allowed', eime: hw.x2apic, sizeField, postedInterrupts: hw.postedInterrupts ?? false }, clock, trace);
   } else if (hw.iommu === 'amd-vi') {
     // Interrupt remapping off (amd_iommu_irq_remap = false): DTEs keep IV=0, interrupts pass unmapped.
     amd = new AmdViInterruptRemapper(hw.interruptRemapping ? undefined : { iv: false, intTabLen: 0, intCtl: 0 }, clock, trace);
@@ -104,11 +131,15 @@ export function installX86Interrupts(fabric: Fabric, hw: X86HardwareSpec, device
     sharedAmdTable: hw.sharedAmdTable ?? false,
   });
   const programmed = setup.program(plansFor(fabric, devices, sources));
+  for (const d of hw.postedDescriptors ?? []) {
+    if (vtd === null) throw new InterruptSetupError('IR_CONFIG', 'posted-interrupt descriptors need a VT-d machine');
+    vtd.descriptors.add(d);
+  }
   for (const e of irtes) {
     if (vtd === null) throw new InterruptSetupError('IR_CONFIG', 'IRTEs can only be given for a VT-d machine');
-    vtd.modifyIrte(e.index, { present: e.present, vector: e.vector, destination: e.destination, svt: e.svt ?? 0, sq: e.sq ?? 0, sid: e.sid ?? 0, fpd: e.fpd }, e.owner);
-    // The vector a hand-written entry delivers belongs to the entry's owner, unless it already belongs to someone.
-    if (e.owner !== null && e.present && vectors.owner(e.destination, e.vector) === null) vectors.assign(e.destination, e.vector, e.owner);
+    // Set up before any interrupt: written, then flushed from the IEC as Linux modify_irte does.
+    writeExplicitIrte(vtd, vectors, e);
+    vtd.invalidateIec(e.index, 0);
   }
   return { cpus, vectors, controller, vtd, amd, sources, programmed, setup };
 }

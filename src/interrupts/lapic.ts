@@ -43,6 +43,15 @@ export class LocalApic {
     return this.apicId < 8 ? 1 << this.apicId : 0;
   }
 
+  /**
+   * xAPIC cluster-model logical ID (SDM §11.6.2.2, DFR model 0000b): cluster
+   * address in LDR bits 31:28 (MDA 7:4), one of four APICs in bits 27:24 (MDA
+   * 3:0); here APIC ID n is in cluster n >> 2 as bit n & 3, fifteen clusters.
+   */
+  get clusterLogicalId(): number {
+    return this.apicId < 60 ? ((this.apicId >>> 2) << 4) | (1 << (this.apicId & 3)) : 0;
+  }
+
   /** x2APIC logical ID (SDM §11.12.10.2): cluster ID[19:4] in bits 31:16, 1 << ID[3:0] in bits 15:0. */
   get x2apicLogicalId(): number {
     return ((this.apicId >>> 4) << 16) | (1 << (this.apicId & 0xf));
@@ -56,6 +65,8 @@ export class Cpus {
     count: number,
     /** x2APIC mode: 32-bit destinations and cluster logical IDs. */
     public x2apic = false,
+    /** xAPIC Destination Format Register model (SDM §11.6.2.2): flat (Linux apic_flat) or cluster. */
+    public logicalModel: 'flat' | 'cluster' = 'flat',
   ) {
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`a machine needs at least one CPU, got ${count}`);
     this.apics = Array.from({ length: count }, (_, id) => new LocalApic(id));
@@ -66,7 +77,11 @@ export class Cpus {
   }
 
   /**
-   * Clears `out` and fills it with the APIC IDs the interrupt selects.
+   * Clears `out` and fills it with the APIC IDs the interrupt selects:
+   * physical (the APIC with that ID; all-ones broadcasts, §11.6.2.1 and
+   * §11.12.9), logical flat (the bitmap of LDRs), logical cluster (cluster
+   * address and bitmap; cluster Fh broadcasts, §11.6.2.2), x2APIC logical
+   * (cluster in 31:16, bitmap in 15:0; all-ones broadcasts, §11.12.10.2).
    * Lowest-priority delivery, and RH=1 with logical destination mode
    * (§11.11.1), pick one APIC of the set: with every TPR equal we take the
    * lowest APIC ID, a fixed choice where hardware arbitrates.
@@ -77,9 +92,13 @@ export class Cpus {
     const broadcast = this.x2apic ? 0xffff_ffff : 0xff;
     for (const apic of this.apics) {
       let hit: boolean;
-      if (attrs.destinationMode === 'physical') hit = dest === broadcast || apic.apicId === dest;
+      if (dest === broadcast) hit = true;
+      else if (attrs.destinationMode === 'physical') hit = apic.apicId === dest;
       else if (this.x2apic) hit = dest >>> 16 === apic.x2apicLogicalId >>> 16 && (dest & apic.x2apicLogicalId & 0xffff) !== 0;
-      else hit = (dest & apic.flatLogicalId) !== 0;
+      else if (this.logicalModel === 'cluster') {
+        const ldr = apic.clusterLogicalId;
+        hit = ((dest >>> 4) === 0xf || dest >>> 4 === ldr >>> 4) && (dest & ldr & 0xf) !== 0;
+      } else hit = (dest & apic.flatLogicalId) !== 0;
       if (hit) out.push(apic.apicId);
     }
     const single = attrs.deliveryMode === DeliveryModeCode.lowestPriority || (attrs.redirectionHint && attrs.destinationMode === 'logical');

@@ -18,6 +18,8 @@ export interface RemapDecision {
   entryOwner: string | null;
   /** VT-d IM=1: the Posted Interrupt Descriptor the interrupt is recorded in. */
   postedDescriptor: number | null;
+  /** VT-d IM=1: the descriptor's owner (the principal whose vCPU takes the interrupt); null when no descriptor is known there. */
+  postedOwner: string | null;
   stale: boolean;
   faultCode: number | null;
   /** Stable reason code for a fault or block ("ir.source-id", "amdvi.target-abort"). */
@@ -29,7 +31,7 @@ export interface RemapDecision {
 }
 
 export function newDecision(): RemapDecision {
-  return { kind: 'deliver', path: 'untranslated', attrs: newAttributes(), index: null, entryOwner: null, postedDescriptor: null, stale: false, faultCode: null, reason: '', rule: '', detail: '' };
+  return { kind: 'deliver', path: 'untranslated', attrs: newAttributes(), index: null, entryOwner: null, postedDescriptor: null, postedOwner: null, stale: false, faultCode: null, reason: '', rule: '', detail: '' };
 }
 
 export function resetDecision(d: RemapDecision): void {
@@ -38,6 +40,7 @@ export function resetDecision(d: RemapDecision): void {
   d.index = null;
   d.entryOwner = null;
   d.postedDescriptor = null;
+  d.postedOwner = null;
   d.stale = false;
   d.faultCode = null;
   d.reason = '';

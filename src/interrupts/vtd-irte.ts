@@ -102,6 +102,7 @@ export const irteTrigger = (w: Uint32Array, at: number): TriggerMode => ((w[at]!
 export const irteSid = (w: Uint32Array, at: number): number => w[at + 2]! & 0xffff;
 export const irteSq = (w: Uint32Array, at: number): number => (w[at + 2]! >>> SQ_SHIFT) & 3;
 export const irteSvt = (w: Uint32Array, at: number): number => (w[at + 2]! >>> SVT_SHIFT) & 3;
+export const irteUrgent = (w: Uint32Array, at: number): boolean => (w[at]! & URG) !== 0;
 export const irteAvailable = (w: Uint32Array, at: number): number => (w[at]! >>> AVAIL_SHIFT) & 0xf;
 
 /** §9.10 DST: all 32 bits in x2APIC mode (EIME=1), bits 47:40 in xAPIC mode. */

@@ -28,6 +28,7 @@ import {
   irteInvalid,
   irtePosted,
   irtePresent,
+  irteUrgent,
   irteRedirectionHint,
   irteSid,
   irteSq,
@@ -38,6 +39,7 @@ import {
   type IrteFields,
 } from './vtd-irte.ts';
 import { decodeCompat, decodeRemappable, isRemappable, newRemappableRequest } from './x86-msi.ts';
+import { PostedDescriptors } from './vtd-posted.ts';
 
 export interface VtdIrConfig {
   /** GSTS.IRES: interrupt remapping enabled. */
@@ -73,9 +75,9 @@ export class VtdIrError extends Error {
 
 const IRTE_BYTES = 16;
 
+/** An IEC copy of an entry: the bits the hardware keeps using until software invalidates it (§6.5.2.7). */
 interface CachedEntry {
   readonly words: Uint32Array;
-  owner: string | null;
 }
 
 const NO_TRACE: TraceWriter<InterruptEvent> = { enabled: false, emit: () => 0 };
@@ -87,6 +89,8 @@ export class VtdInterruptRemapper implements InterruptRemapper {
   readonly model = 'vtd';
   readonly config: VtdIrConfig;
   readonly faults = new IrFaultLog();
+  /** Posted Interrupt Descriptors the host set up (VT-d §9.12), by address. */
+  readonly descriptors = new PostedDescriptors();
   tableReadable: (address: number) => boolean = () => true;
   // Sparse: only entries software wrote are held (Linux sizes the table at 65536 entries; a machine uses a few).
   private readonly table = new Map<number, Uint32Array>();
@@ -228,6 +232,13 @@ export class VtdInterruptRemapper implements InterruptRemapper {
     if (irtePosted(words, at)) {
       out.path = 'posted';
       out.postedDescriptor = irteDescriptor(words, at);
+      const posting = this.descriptors.post(out.postedDescriptor, a.vector, irteUrgent(words, at));
+      out.postedOwner = posting.descriptor?.owner ?? null;
+      if (this.trace.enabled) {
+        out.detail = posting.descriptor === null
+          ? `PDA 0x${out.postedDescriptor.toString(16)} is no descriptor the host set up`
+          : `PIR bit 0x${a.vector.toString(16)} of ${posting.descriptor.name} (${posting.descriptor.owner})${posting.notified ? `, notification vector 0x${posting.notified.vector.toString(16)} to CPU ${posting.notified.destination}` : ', no notification (ON already set or SN)'}`;
+      }
       a.destination = -1;
       a.deliveryMode = 0;
       a.trigger = 'edge';
@@ -243,7 +254,7 @@ export class VtdInterruptRemapper implements InterruptRemapper {
       out.rule = this.stale ? RULE.remappedStale : RULE.remapped;
     }
     if (this.trace.enabled) {
-      this.trace.emit({ type: 'ir.remapped', tlp: tlp.id, model: 'vtd', index, owner: this.owner_, requester: formatRid(tlp.requesterId), vector: a.vector, destination: a.destination, stale: this.stale });
+      this.trace.emit({ type: 'ir.remapped', tlp: tlp.id, model: 'vtd', index, owner: this.owner_, requester: formatRid(tlp.requesterId), vector: a.vector, destination: a.destination, stale: this.stale, ...(out.path === 'posted' ? { posted: out.detail } : {}) });
     }
   }
 
@@ -260,7 +271,8 @@ export class VtdInterruptRemapper implements InterruptRemapper {
       const c = cached.words;
       this.words = c;
       this.at = 0;
-      this.owner_ = cached.owner;
+      // The cached copy decides what is delivered; whose entry it is, is what the configuration says now.
+      this.owner_ = this.owners.get(index) ?? null;
       this.stale = c[0] !== t[0] || c[1] !== t[1] || c[2] !== t[2] || c[3] !== t[3];
       return;
     }
@@ -269,7 +281,7 @@ export class VtdInterruptRemapper implements InterruptRemapper {
     this.owner_ = this.owners.get(index) ?? null;
     this.stale = false;
     if (this.config.iec && irtePresent(t, 0)) {
-      this.iec.set(index, { words: t.slice(0, IRTE_WORDS), owner: this.owner_ });
+      this.iec.set(index, { words: t.slice(0, IRTE_WORDS) });
     }
   }
 

@@ -86,7 +86,7 @@ export class X86InterruptController implements AddressTarget {
     // A posted interrupt goes to the descriptor's owner (VT-d §5.2.3), a remapped or compatible one to every CPU that took it.
     const receivers =
       d.path === 'posted'
-        ? [{ cpu: -1, vector: a.vector, vectorOwner: d.entryOwner }]
+        ? [{ cpu: -1, vector: a.vector, vectorOwner: d.postedOwner }]
         : cpus.map((cpu) => ({ cpu, vector: a.vector, vectorOwner: this.vectors.owner(cpu, a.vector) }));
     const record = interruptDelivery(tlp, now, {
       controller: 'lapic',

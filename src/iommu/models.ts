@@ -20,6 +20,12 @@ export interface ModelProfile {
   readonly rootEntries: boolean;
   /** Output addresses in FEEx_xxxxh are blocked after translation (VT-d LGN.4). */
   readonly blocksInterruptOutput: boolean;
+  /**
+   * An AT=translated request to FEEx_xxxxh: handled as an interrupt request
+   * whatever AT says (AMD-Vi §2.1.4.2), an Unsupported Request (VT-d §3.15),
+   * or an ordinary write decoded as it is (SMMUv3: no interrupt window).
+   */
+  readonly translatedInterruptWindow: 'interrupt' | 'unsupported-request' | 'decode';
   /** ATS translation requests to FEEx_xxxxh get the special answer S.1 (VT-d Table 30). */
   readonly atsInterruptWindow: boolean;
   /** ATS on a requester with no usable context: 'context' faults as not present, 'device-tlb' as device TLB disabled. */
@@ -52,6 +58,7 @@ const VTD: ModelProfile = {
   reserved: null,
   rootEntries: true,
   blocksInterruptOutput: true,
+  translatedInterruptWindow: 'unsupported-request',
   atsInterruptWindow: true,
   atsWithoutContext: 'context',
   identityDeviceTlb: false,
@@ -77,6 +84,7 @@ const AMD: ModelProfile = {
   reserved: AMD_HT_RESERVED,
   rootEntries: false,
   blocksInterruptOutput: false,
+  translatedInterruptWindow: 'interrupt',
   atsInterruptWindow: false,
   atsWithoutContext: 'device-tlb',
   identityDeviceTlb: true,
@@ -92,7 +100,7 @@ const AMD: ModelProfile = {
     off: 'AMD IOMMU spec 48882 (IommuEn = 0): addresses are forwarded untranslated',
     offAts: 'AMD IOMMU spec 48882 (IommuEn = 0): no translation agent answers ATS translation requests (UR)',
     atsAnswer: 'AMD IOMMU spec 48882 §2.1.3.2: ATS translation request answered from the I/O page tables (faults answer R=W=0, no event)',
-    interruptWindow: 'AMD IOMMU spec 48882 §2.2.5: a write to FEE0_0000h-FEEF_FFFFh goes to interrupt remapping, not address translation',
+    interruptWindow: 'AMD IOMMU spec 48882 §2.1.4.2 and §2.2.5: a write to FEE0_0000h-FEEF_FFFFh goes to interrupt remapping, not address translation (translated or untranslated: AT is ignored)',
   },
 };
 
@@ -102,6 +110,7 @@ const SMMU: ModelProfile = {
   reserved: null,
   rootEntries: false,
   blocksInterruptOutput: false,
+  translatedInterruptWindow: 'decode',
   atsInterruptWindow: false,
   atsWithoutContext: 'context',
   identityDeviceTlb: false,
@@ -127,6 +136,7 @@ export const SHARED_RULES = {
   untranslatedRange: 'address consumed before translation (an MSI doorbell upstream of the IOMMU): decoded untranslated',
   crossesPage: 'PCIe 6.0 §2.2.7 and VT-d 5.10 §3.13: a request crossing a 4 KiB boundary is malformed; the platform blocks it',
   atsWrite: 'VT-d 5.10 §4.2.1 and PCIe 6.0 §10.2.2: a memory write with AT = translation request is an Unsupported Request',
+  translatedWindowUr: 'VT-d 4.1 §3.15: translated requests with an address in the interrupt address range are treated as Unsupported Request (UR); they are neither DMA nor interrupts',
   zlrWindow: 'VT-d 5.10 §3.15: a zero-length read without PASID to FEEx_xxxxh bypasses remapping and completes (data obfuscated)',
   atsWindow: 'VT-d 5.10 §7.1.3 Table 30 S.1: translation request to FEEx_xxxxh answered W=U=1, R=0 (untranslated access only)',
   atsAddressWidth: 'VT-d 5.10 §7.1.3 Table 30 LGN.1.1: translation request beyond the address width answered R=W=U=S=0',

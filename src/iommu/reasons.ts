@@ -25,6 +25,7 @@ export const IOMMU_REASONS = defineReasons({
   'iommu.pre-boot-blocked': { outcome: 'faulted', title: 'pre-boot DMA protection: the firmware\'s IOMMU tables block the request', source: 'EDK2 IntelSiliconPkg IntelVTdDxe (PcdVTdPolicyPropertyMask); ACPI DMAR DMA_CTRL_PLATFORM_OPT_IN_FLAG (Linux dmar_platform_optin)' },
   'iommu.crosses-page': { outcome: 'blocked', title: 'request crossing a 4 KiB boundary (malformed)', source: 'PCIe 6.0 §2.2.7; VT-d 5.10 §3.13' },
   'iommu.zlr-interrupt-range': { outcome: 'completed', title: 'zero-length read to the interrupt range completes without remapping', source: 'VT-d 5.10 §3.15' },
+  'iommu.translated-interrupt-range': { outcome: 'unsupported-request', title: 'AT=translated request to the interrupt range FEEx_xxxxh (VT-d: UR)', source: 'VT-d 4.1 §3.15 ("Translated requests with an address in the interrupt address range are treated as Unsupported Request")' },
   'iommu.remapping-disabled': { outcome: 'unsupported-request', title: 'translation request or translated request while DMA remapping is off', source: 'VT-d 5.10 §4.2.1' },
   'ats.malformed': { outcome: 'unsupported-request', title: 'memory write with AT = translation request', source: 'VT-d 5.10 §4.2.1; PCIe 6.0 §10.2.2' },
   'ats.translated': { outcome: 'completed', title: 'ATS translation request answered', source: 'VT-d 5.10 §4.2.3; PCIe 6.0 §10.2.3' },

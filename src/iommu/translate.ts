@@ -52,6 +52,16 @@ export class TranslationPipeline {
     if (at === 'translation-request') return this.translationRequest(tlp, root);
     const access: IommuAccess = tlp.type === 'MemWr' ? 'write' : 'read';
     if (tlp.pasid !== null) return this.fault(tlp, root, 'pasid-unsupported', access, iommu.context(tlp.requesterId) ?? null);
+    if (at === 'translated' && inInterruptWindow(address)) {
+      // AMD-Vi §2.1.4.2: the interrupt range goes to interrupt remapping, "the transaction attribute of
+      // pretranslated or untranslated is ignored"; VT-d §3.15: "Translated requests with an address in the
+      // interrupt address range are treated as Unsupported Request (UR)".
+      if (this.profile.translatedInterruptWindow === 'interrupt') return this.interruptWindow(tlp, root, access);
+      if (this.profile.translatedInterruptWindow === 'unsupported-request') {
+        root.note(tlp, 'translate', SHARED_RULES.translatedWindowUr);
+        return root.finish(tlp, 'unsupported-request', 'iommu.translated-interrupt-range', SHARED_RULES.translatedWindowUr);
+      }
+    }
     if (at === 'untranslated') {
       if (this.profile.interruptWindow !== null && inInterruptWindow(address)) return this.interruptWindow(tlp, root, access);
       if (this.profile.reserved !== null && rangeContains(this.profile.reserved, address)) {
@@ -125,11 +135,10 @@ export class TranslationPipeline {
       return this.fault(tlp, root, condition, access, ctx ?? null);
     }
     if (!ctx.deviceTlb) return this.fault(tlp, root, 'translated-request-blocked', access, ctx);
-    if (this.profile.blocksInterruptOutput && inInterruptWindow(tlp.address)) return this.fault(tlp, root, 'interrupt-range-output', access, ctx);
     this.pass(tlp, root, tlp.address, ctx.domain, null, 'translated', this.profile.rules.translated, access);
   }
 
-  /** FEEx_xxxxh without PASID, untranslated (VT-d 5.10 §3.15; AMD-Vi interrupt requests). */
+  /** FEEx_xxxxh without PASID, untranslated (VT-d 5.10 §3.15; AMD-Vi interrupt requests, translated or not). */
   private interruptWindow(tlp: Tlp, root: RootComplex, access: IommuAccess): void {
     const rule = this.profile.rules.interruptWindow;
     if (tlp.type === 'MemWr' && (this.profile.interruptWindow === 'posted-write' || tlp.length === 4)) {

@@ -10,6 +10,8 @@ export const ConfigOffset = {
   vendorId: 0x00,
   deviceId: 0x02,
   command: 0x04,
+  revisionId: 0x08,
+  classCode: 0x09,
   headerType: 0x0e,
   capabilitiesPointer: 0x34,
 } as const;
@@ -24,6 +26,7 @@ export const CapabilityId = {
 export const ExtCapabilityId = {
   acs: 0x000d,
   ats: 0x000f,
+  sriov: 0x0010,
 } as const;
 
 export interface RegisterModel {
@@ -51,9 +54,11 @@ export class ConfigSpace {
   private nextExtended = 0x100;
   private lastExtended = -1;
 
-  constructor(ids: { vendorId?: number; deviceId?: number; multifunction?: boolean; bridge?: boolean } = {}) {
+  constructor(ids: { vendorId?: number; deviceId?: number; classCode?: number; revision?: number; multifunction?: boolean; bridge?: boolean } = {}) {
     this.store(ConfigOffset.vendorId, 2, ids.vendorId ?? 0x1234);
     this.store(ConfigOffset.deviceId, 2, ids.deviceId ?? 0x0001);
+    this.store(ConfigOffset.revisionId, 1, ids.revision ?? 0);
+    this.store(ConfigOffset.classCode, 3, ids.classCode ?? (ids.bridge ? 0x060400 : 0));
     this.store(ConfigOffset.headerType, 1, (ids.multifunction ? 0x80 : 0) | (ids.bridge ? 1 : 0));
   }
 

@@ -7,7 +7,7 @@
  */
 import { formatRid, type RequesterId } from './bdf.ts';
 
-export type TlpType = 'MemRd' | 'MemWr' | 'Cpl' | 'CplD' | 'CfgRd' | 'CfgWr' | 'Msg';
+export type TlpType = 'MemRd' | 'MemWr' | 'IORd' | 'IOWr' | 'Cpl' | 'CplD' | 'CfgRd' | 'CfgWr' | 'Msg';
 
 /** The AT field (§2.2.4.1): 00 untranslated, 01 translation request, 10 translated. */
 export type AddressType = 'untranslated' | 'translation-request' | 'translated';
@@ -29,6 +29,11 @@ export interface TlpTarget {
 
 export function isMemoryRequest(type: TlpType): boolean {
   return type === 'MemRd' || type === 'MemWr';
+}
+
+/** I/O Read and Write Requests (§2.2.7): tlplab decodes no I/O space; ACS Enhanced can block them (§6.12.1.1). */
+export function isIoRequest(type: TlpType): boolean {
+  return type === 'IORd' || type === 'IOWr';
 }
 
 export function isCompletion(type: TlpType): boolean {

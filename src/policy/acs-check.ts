@@ -5,7 +5,7 @@
  * A fact that a non-root dump could not read raises UnknownFact instead of
  * being guessed.
  */
-import { Acs, REQUIRED_ACS } from '../pcie/acs.ts';
+import { ACS_ENHANCED, ACS_ENHANCED_CONTROLS, Acs, AcsCtl, REQUIRED_ACS } from '../pcie/acs.ts';
 import { devSpecificAcs, type AcsQuirk, type QuirkUse } from './quirks.ts';
 import type { KernelModel } from './kernel-options.ts';
 import { requirePortType, UnknownFact } from './unknown-fact.ts';
@@ -14,16 +14,28 @@ import type { PciFunction, PciTopology } from './pci-topology.ts';
 /** REQ_ACS_FLAGS (drivers/iommu/iommu.c), PCI_ACS_ISOLATED in the 2025 series. */
 export const REQ_ACS_FLAGS = REQUIRED_ACS;
 
+/** The memory-target redirects the 2025 series asks of root ports and switch downstream ports (patch 10/11). */
+export const DSP_MT_RR = AcsCtl.DSP_MT_RR;
+export const USP_MT_RR = AcsCtl.USP_MT_RR;
+
 /**
- * pci_acs_flags_enabled(): "Except for egress control, capabilities are
- * either required or only required if controllable. Features missing from
- * the capability field can therefore be assumed as hard-wired enabled."
- * (acs_flags &= cap | PCI_ACS_EC). No capability: false.
+ * pci_acs_flags_enabled() through pci_acs_ctrl_mask() (2025 series patch
+ * 10/11, which extends mainline's acs_flags &= cap | PCI_ACS_EC): "Except for
+ * egress control, capabilities are either required or only required if
+ * controllable. Features missing from the capability field can therefore
+ * be assumed as hard-wired enabled", and "if the device does not support
+ * [ACS Enhanced] then we assume the ACS P2P RR has all the enhanced
+ * behaviors too": the Enhanced controls are tested only when the Enhanced
+ * capability bit is set. (The patch as posted assigns the mask instead of
+ * OR-ing, dropping EC; nothing asks for EC when forming groups.) No
+ * capability: false.
  */
 export function acsFlagsEnabled(fn: PciFunction, flags: number): boolean {
   if (fn.acs.kind === 'unknown') throw new UnknownFact(fn.key, 'the ACS capability');
   if (fn.acs.kind === 'none') return false;
-  const wanted = flags & (fn.acs.cap | Acs.EC);
+  const cap = fn.acs.cap;
+  const mask = Acs.EC | (cap & (Acs.SV | Acs.TB | Acs.RR | Acs.CR | Acs.UF | Acs.DT)) | ((cap & ACS_ENHANCED) !== 0 ? ACS_ENHANCED_CONTROLS : 0);
+  const wanted = flags & mask;
   return (fn.acs.ctl & wanted) === wanted;
 }
 

@@ -7,13 +7,18 @@
  * first non-isolated bus should form a group containing all devices
  * downstream of that bus."
  *
- * Not modelled: ACS Enhanced (patches 08-11; without the Enhanced capability
- * the DSP/USP memory-target bits are masked as if enabled, which is what is
- * computed here), and the MFD rework of patch 06/11 (pci_reachable_set /
- * pci_mfd_isolated): multifunction devices keep the classic
- * get_pci_function_alias_group() rule, as in patch 03/11.
+ * ACS Enhanced (patches 08-11): root ports must also redirect requests to
+ * their own MMIO (DSP_MT_RR); switch downstream ports to every DSP's and the
+ * upstream port's MMIO (DSP_MT_RR | USP_MT_RR), and a DSP that lets
+ * requests reach the upstream port's BARs puts the upstream port in the
+ * group too. Without the Enhanced capability those bits are masked as if
+ * enabled (acsFlagsEnabled). Quirks answer for the Enhanced bits as for any
+ * other (a quirk providing SV|RR|CR|UF does not provide DSP_MT_RR), as the
+ * series' code does. Not modelled: the MFD rework of patch 06/11
+ * (pci_reachable_set / pci_mfd_isolated): multifunction devices keep the
+ * classic get_pci_function_alias_group() rule, as in patch 03/11.
  */
-import { pciAcsEnabled, REQ_ACS_FLAGS } from './acs-check.ts';
+import { DSP_MT_RR, pciAcsEnabled, REQ_ACS_FLAGS, USP_MT_RR } from './acs-check.ts';
 import { ClassicContext } from './groups-classic.ts';
 import { GroupState, type GroupResult } from './group-result.ts';
 import type { KernelModel } from './kernel-options.ts';
@@ -39,14 +44,37 @@ export function perBusGroups(topology: PciTopology, kernel: KernelModel = {}): G
   return state.result('per-bus');
 }
 
+/** One function on a switch's internal bus, as pcie_switch_isolated() judges it. */
+export function switchMemberIsolation(dev: PciFunction, kernel: KernelModel): BusIsolation {
+  requirePortType(dev);
+  // "Don't understand what this is, be conservative"
+  if (dev.portType !== 'downstream' || dev.dmaAliasDevfns.length > 0) return 'PCIE_NON_ISOLATED';
+  if (pciAcsEnabled(dev, REQ_ACS_FLAGS | DSP_MT_RR | USP_MT_RR, kernel)) return 'PCIE_ISOLATED';
+  return pciAcsEnabled(dev, USP_MT_RR, kernel) ? 'PCIE_SWITCH_DSP_NON_ISOLATED' : 'PCIE_NON_ISOLATED';
+}
+
+/**
+ * A root port's secondary bus (pci_bus_isolated): isolated unless an ACS
+ * capability is present and not isolating ("no ACS cap then no loopback");
+ * "The root port uses DSP_MT_RR for its own MMIO".
+ */
+export function rootPortIsolation(bridge: PciFunction, kernel: KernelModel): BusIsolation {
+  if (bridge.acs.kind === 'unknown') throw new UnknownFact(bridge.key, 'the ACS capability');
+  if (bridge.acs.kind === 'present' && !pciAcsEnabled(bridge, REQ_ACS_FLAGS | DSP_MT_RR, kernel)) return 'PCIE_NON_ISOLATED';
+  return 'PCIE_ISOLATED';
+}
+
 class PerBusContext extends ClassicContext {
-  /** pcie_switch_isolated(): any DSP without PCI_ACS_ISOLATED spoils the switch's internal bus. */
+  /**
+   * pcie_switch_isolated(): any DSP without PCI_ACS_ISOLATED | DSP_MT_RR |
+   * USP_MT_RR spoils the switch's internal bus; if it also lets requests
+   * reach the upstream port's MMIO, the upstream port joins ("The USP is
+   * isolated from the DSP" otherwise).
+   */
   switchIsolation(member: PciFunction): BusIsolation {
     for (const dev of busMembers(this.topology, member)) {
-      requirePortType(dev);
-      // "Don't understand what this is, be conservative"
-      if (dev.portType !== 'downstream' || dev.dmaAliasDevfns.length > 0) return 'PCIE_NON_ISOLATED';
-      if (!pciAcsEnabled(dev, REQ_ACS_FLAGS, this.kernel)) return 'PCIE_SWITCH_DSP_NON_ISOLATED';
+      const isolation = switchMemberIsolation(dev, this.kernel);
+      if (isolation !== 'PCIE_ISOLATED') return isolation;
     }
     return 'PCIE_ISOLATED';
   }
@@ -64,11 +92,8 @@ class PerBusContext extends ClassicContext {
       type = 'pcie-pci-bridge';
     }
     switch (type) {
-      // Root ports: isolated unless an ACS capability is present and not isolating ("no ACS cap then no loopback").
       case 'root-port':
-        if (bridge.acs.kind === 'unknown') throw new UnknownFact(bridge.key, 'the ACS capability');
-        if (bridge.acs.kind === 'present' && !pciAcsEnabled(bridge, REQ_ACS_FLAGS, this.kernel)) return 'PCIE_NON_ISOLATED';
-        return 'PCIE_ISOLATED';
+        return rootPortIsolation(bridge, this.kernel);
       // PCIe links are point to point: a DSP's secondary bus is isolated.
       case 'downstream':
         return 'PCIE_ISOLATED';

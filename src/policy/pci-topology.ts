@@ -74,6 +74,8 @@ export interface PciFunction {
   readonly realDmaDev?: string;
   /** Kernel driver in use, when the input says. */
   readonly driver?: string;
+  /** A Virtual Function's Physical Function (key): pdev->is_virtfn, pci_physfn(). */
+  readonly physfn?: string;
 }
 
 export interface PciTopology {
@@ -135,10 +137,12 @@ export function makeTopology(functions: readonly PciFunction[]): PciTopology {
   const ordered: PciFunction[] = [];
   const scanBus = (members: PciFunction[]) => {
     members.sort(byAddress);
-    ordered.push(...members);
+    ordered.push(...members.filter((m) => m.physfn === undefined));
     for (const member of members) if (member.isBridge) scanBus(children.get(member.key) ?? []);
   };
   scanBus(children.get(null) ?? []);
+  // VFs appear when the PF driver enables SR-IOV (sriov_enable → pci_iov_add_virtfn), after the boot-time scan.
+  ordered.push(...functions.filter((f) => f.physfn !== undefined));
   return { functions: ordered, byKey };
 }
 
@@ -153,11 +157,15 @@ const PORT_TYPE_OF_KIND: Record<FunctionKind, PciePortType> = {
   rciep: 'rciep',
 };
 
+function keyOf(enumeration: Enumeration, f: EnumeratedFunction): string {
+  return formatBdf({ domain: enumeration.domain, bus: f.bus, device: f.device, fn: f.fn });
+}
+
 /** Producer (a): a scenario topology after enumeration. `acs` absent = no capability. */
 export function topologyFromEnumeration(enumeration: Enumeration): PciTopology {
   const slotCount = new Map<string, number>();
   const slotKey = (f: EnumeratedFunction) => `${f.bus}:${f.device}:${f.parent?.config.id ?? ''}`;
-  for (const f of enumeration.scanOrder) slotCount.set(slotKey(f), (slotCount.get(slotKey(f)) ?? 0) + 1);
+  for (const f of enumeration.scanOrder) if (f.physfn === null) slotCount.set(slotKey(f), (slotCount.get(slotKey(f)) ?? 0) + 1);
   const functions = enumeration.scanOrder.map((f): PciFunction => {
     const bdf: Bdf = { domain: enumeration.domain, bus: f.bus, device: f.device, fn: f.fn };
     const ids = f.config.ids;
@@ -169,8 +177,10 @@ export function topologyFromEnumeration(enumeration: Enumeration): PciTopology {
       portType: PORT_TYPE_OF_KIND[f.config.kind],
       isBridge: f.buses !== null,
       ...(f.buses ? { buses: f.buses } : {}),
-      parent: f.parent ? formatBdf({ domain: enumeration.domain, bus: f.parent.bus, device: f.parent.device, fn: f.parent.fn }) : null,
-      multifunction: (slotCount.get(slotKey(f)) ?? 1) > 1,
+      parent: f.parent ? keyOf(enumeration, f.parent) : null,
+      // Linux pci_iov_add_virtfn: virtfn->multifunction = 0.
+      multifunction: f.physfn === null && (slotCount.get(slotKey(f)) ?? 1) > 1,
+      ...(f.physfn !== null ? { physfn: keyOf(enumeration, f.physfn) } : {}),
       ...(ids ? { ids: { vendor: ids.vendor, device: ids.device, source: 'scenario' as const } } : {}),
       ...(ids?.class !== undefined ? { classCode: ids.class >> 8 } : {}),
       acs: acs ? { kind: 'present', cap: acs.cap, ctl: acs.ctl } : { kind: 'none' },

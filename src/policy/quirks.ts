@@ -10,8 +10,15 @@
  * test/fixtures/kernel/acs-history.json). With KernelModel.version set, an
  * entry, or an ID list inside a catch-all entry, that the release lacks does
  * not apply, and one whose presence the sources leave open is unknown.
+ *
+ * Each entry is what Linux believes because a vendor said so; the hardware
+ * fact it relies on lives below, in src/fabric/silicon.ts (one fact per
+ * kernel function, with the quirks.c comment and datasheets it cites), and
+ * every entry names it (`silicon`), so the scenario layer derives both the
+ * groups and the routing from one identity (silicon-wiring.ts).
  */
 import { Acs } from '../pcie/acs.ts';
+import { SILICON, type SiliconFact } from '../fabric/silicon.ts';
 import { requirePortType, UnknownFact } from './unknown-fact.ts';
 import type { KernelModel } from './kernel-options.ts';
 import { presence, spanText, type KernelSpan } from './kernel-version.ts';
@@ -42,6 +49,8 @@ export interface AcsQuirk {
   readonly id: string;
   /** Linux releases with this entry in pci_dev_acs_enabled[]. */
   readonly kernels: KernelSpan;
+  /** The silicon fact the vendor's statement behind this entry describes (src/fabric/silicon.ts). */
+  readonly silicon: SiliconFact;
 }
 
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
@@ -331,7 +340,9 @@ function withHistory(e: TableEntry): AcsQuirk {
   const name = NAME_OF.get(e.check) ?? ROOT_PORT_NAME[e.vendor];
   const rule = HISTORY.find((h) => h.name === name && h.vendor === e.vendor && (h.devices === undefined || h.devices.includes(e.device)));
   if (name === undefined || rule === undefined) throw new Error(`quirks.ts: no kernel name or history for the entry ${hex4(e.vendor)}:${hex4(e.device)}`);
-  return { ...e, name, id: `${name}/${hex4(e.vendor)}:${e.device === ANY ? 'any' : hex4(e.device)}`, kernels: rule.kernels };
+  const silicon = Object.values(SILICON).find((f) => f.quirk === name);
+  if (silicon === undefined) throw new Error(`quirks.ts: no silicon fact (src/fabric/silicon.ts) for ${name}`);
+  return { ...e, name, id: `${name}/${hex4(e.vendor)}:${e.device === ANY ? 'any' : hex4(e.device)}`, kernels: rule.kernels, silicon };
 }
 
 /** pci_dev_acs_enabled[], in table order, each entry with its kernel function, stable id and releases. */

@@ -47,6 +47,26 @@ const SW_MSI: AddressRange = { base: MSI_IOVA_BASE, size: 0x10_0000 };
 
 export type DeviceClass = 'usb' | 'display' | 'network' | 'storage' | 'other';
 
+/**
+ * The class Linux's tests see in a 24-bit class code: IS_USB_DEVICE is
+ * class >> 8 == PCI_CLASS_SERIAL_USB (0x0c03), IS_GFX_DEVICE class >> 16 ==
+ * PCI_BASE_CLASS_DISPLAY (0x03) (drivers/iommu/intel/iommu.c); network
+ * 0x02 and mass storage 0x01 are base classes (include/linux/pci_ids.h).
+ */
+export function deviceClassOf(code: number): DeviceClass {
+  if (code >> 8 === 0x0c03) return 'usb';
+  switch (code >> 16) {
+    case 0x03:
+      return 'display';
+    case 0x02:
+      return 'network';
+    case 0x01:
+      return 'storage';
+    default:
+      return 'other';
+  }
+}
+
 /** device_rmrr_is_relaxable: IS_USB_DEVICE || IS_GFX_DEVICE. */
 export function rmrrRelaxable(cls: DeviceClass | null): boolean {
   return cls === 'usb' || cls === 'display';

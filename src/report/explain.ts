@@ -12,6 +12,10 @@ export function renderExplanation(e: Explanation, options: { color: boolean }): 
   const paint = pc.createColors(options.color);
   const out: string[] = [paint.bold(`${e.scenario} — ${e.title}`), `variant: ${describeVariant(e.result.variant)}`, ''];
   out.push('devices: ' + [...e.bdfs].map(([id, bdf]) => `${id}=${bdf}`).join(' '));
+  for (const h of e.hardware) {
+    const holds = h.honoured ? `in force: ${h.inForce || 'nothing (the enabling quirk did not run)'}` : paint.red('NOT honoured by this hardware (hardware.honours-quirk: false): the kernel still believes it');
+    out.push(`hardware ${h.device}: silicon fact ${h.fact} from Linux ${h.quirk} — ${h.title}; ${holds}`);
+  }
   for (const gate of e.gates) {
     out.push(`gate ${gate.gate}: ${gate.passed ? 'passes' : gate.enforced ? paint.red('REFUSES the assignment') : `would refuse (not enforced: ${notEnforcedBecause(gate)})`} — ${gate.detail}`);
   }

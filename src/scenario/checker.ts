@@ -1,4 +1,5 @@
 /** Collects positioned diagnostics during the semantic pass, with helpers for units and references. */
+import { tryParseBdf } from '../pcie/bdf.ts';
 import { parseDuration } from '../sim/time.ts';
 import { didYouMean, type Diagnostic } from './diagnostics.ts';
 import type { Path } from './source.ts';
@@ -46,6 +47,17 @@ export class Checker {
       return 0;
     }
     return n;
+  }
+
+  /** A BDF in the machine's one segment (0000); reports and returns undefined when malformed. */
+  bdf(text: string, path: Path): { bus: number; device: number; fn: number } | undefined {
+    const bdf = tryParseBdf(text);
+    if (bdf === undefined) {
+      this.error(path, `'${text}' is not a BDF (write BB:DD.F or DDDD:BB:DD.F, e.g. "03:00.0")`, 'bad-bdf');
+      return undefined;
+    }
+    if (bdf.domain !== 0) this.error(path, `BDF '${text}' names PCI segment ${bdf.domain.toString(16)}; a scenario machine has one segment, 0000`, 'bad-bdf');
+    return bdf;
   }
 
   /** True when `name` is among `known`; otherwise reports "unknown WHAT 'x' — did you mean 'y'?". */

@@ -10,7 +10,8 @@
 import type { Checker } from './checker.ts';
 import { registry } from './reasons.ts';
 import type { BreachExpectation, ExpectRuleSpec, GateName, StopExpectation } from './model.ts';
-import type { ScenarioFile } from './schema.ts';
+import type { ScenarioFile, SriovEntry } from './schema.ts';
+import { vfId } from './normalize-sriov.ts';
 import type { Path } from './source.ts';
 
 type RawRule = ScenarioFile['expect'][number];
@@ -92,13 +93,21 @@ function principalsOf(file: ScenarioFile): string[] {
     file.attack.attacker,
     ...m.memory.map((r) => r.owner),
     ...m.devices.flatMap((d) => [d.owner, ...(d.functions ?? []).map((f) => f.owner)]),
+    ...functionEntries(file).flatMap((f) => (f.sriov?.functions ?? []).map((vf) => vf.owner)),
     ...(m.irtes ?? []).map((i) => i.owner),
+    ...(m['posted-descriptors'] ?? []).map((d) => d.owner),
   ];
   return [...new Set(owners.filter((o): o is string => typeof o === 'string'))];
+}
+
+/** Every function entry: whole devices and the functions of multifunction ones. */
+function functionEntries(file: ScenarioFile): { readonly id: string; readonly sriov?: SriovEntry }[] {
+  return file.machine.devices.flatMap((d) => (d.functions ?? [d]) as { readonly id: string; readonly sriov?: SriovEntry }[]);
 }
 
 /** Where a stop can be decided: a device or function, the root complex, or one of the host's filters. */
 function placesOf(file: ScenarioFile): string[] {
   const devices = file.machine.devices.flatMap((d) => [d.id, ...(d.functions ?? []).map((f) => f.id)]);
-  return [...devices, 'root-complex', 'host (vfio-pci)', 'host (xen-pciback)', 'host (vfio)'];
+  const vfs = functionEntries(file).flatMap((f) => (f.sriov === undefined ? [] : Array.from({ length: f.sriov.vfs }, (_, n) => vfId(f.id, f.sriov!, n))));
+  return [...devices, ...vfs, 'root-complex', 'host (vfio-pci)', 'host (xen-pciback)', 'host (vfio)'];
 }

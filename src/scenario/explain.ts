@@ -3,6 +3,7 @@
  * rule that decided each hop — and `send`: a single what-if TLP on a
  * variant's machine.
  */
+import { ACS_FLAGS, Acs } from '../pcie/acs.ts';
 import { formatRid, parseBdf, requesterId } from '../pcie/bdf.ts';
 import type { Tlp } from '../pcie/tlp.ts';
 import type { Effect, Ending } from '../fabric/ending.ts';
@@ -10,7 +11,7 @@ import { evaluateGates } from './gates.ts';
 import type { LoadedScenario, ScenarioVariant } from './load.ts';
 import { buildMachine } from './machine.ts';
 import type { HostAction } from './machine-host.ts';
-import type { StepSpec } from './model.ts';
+import type { ScenarioSpec, StepSpec } from './model.ts';
 import type { GateResult, RunResult } from './results.ts';
 import { judgeContext, runVariant } from './runner.ts';
 import { judge } from '../policy/verdict.ts';
@@ -38,6 +39,29 @@ export interface Explanation {
   readonly bdfs: ReadonlyMap<string, string>;
   /** What the host set up before any step (ACS it enabled, the IOMMU it forced on, Thunderbolt's DMA protection). */
   readonly setup: readonly HostAction[];
+  /** What each device's identity says about its silicon (Linux's quirk and the fact it relies on). */
+  readonly hardware: readonly HardwareFact[];
+}
+
+export interface HardwareFact {
+  readonly device: string;
+  readonly fact: string;
+  readonly quirk: string;
+  readonly title: string;
+  readonly honoured: boolean;
+  /** The controls the silicon puts in force here, e.g. "SV RR CR UF"; empty when none. */
+  readonly inForce: string;
+  readonly source: string;
+}
+
+/** The silicon facts the variant's devices carry, as `explain` prints them. */
+export function hardwareFacts(spec: ScenarioSpec): HardwareFact[] {
+  return spec.machine.fabric.functions.flatMap((f) => {
+    if (f.silicon === undefined) return [];
+    const { fact, honoured, forced } = f.silicon;
+    const inForce = honoured ? ACS_FLAGS.filter((flag) => (forced & Acs[flag]) !== 0).join(' ') : '';
+    return [{ device: f.id, fact: fact.id, quirk: fact.quirk, title: fact.title, honoured, inForce, source: fact.source }];
+  });
 }
 
 export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant, seed: number): Explanation {
@@ -60,7 +84,7 @@ export function explainVariant(loaded: LoadedScenario, variant: ScenarioVariant,
     ranAt: record.ranAt,
   }));
   const bdfs = new Map([...run.machine.fabric.functions.values()].map((fn) => [fn.id, fn.bdf]));
-  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs, setup: run.machine.host.setup };
+  return { scenario: loaded.name, title: loaded.title, summary: loaded.summary, result: run.result, gates: run.result.gates, steps, bdfs, setup: run.machine.host.setup, hardware: hardwareFacts(variant.spec) };
 }
 
 export interface WhatIf {
@@ -172,6 +196,11 @@ function describeAction(step: StepSpec): string {
       return `host unmaps ${hex(step.iova)}+${hex(step.size)} from domain ${step.domain}`;
     case 'invalidate':
       return `host invalidates the ${step.what === 'iec' ? 'interrupt entry cache' : step.what === 'ats' ? 'device TLBs' : 'IOTLB'}`;
+    case 'irte-write': {
+      const e = step.irte;
+      const what = !e.present ? 'not present' : e.posted !== null ? `posted vector ${hex(e.vector)} to descriptor ${hex(e.posted.descriptor)}` : `vector ${hex(e.vector)} to CPU ${e.destination}`;
+      return `host writes IRTE ${e.index} (${what}, owner ${e.owner ?? 'none'}) without invalidating the interrupt entry cache`;
+    }
     case 'config-write':
       return `${step.by} writes ${hex(step.value)} to config offset ${hex(step.offset)} of ${step.device}`;
     case 'mmio-write':

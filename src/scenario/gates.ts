@@ -8,7 +8,7 @@
 import { topologyFromEnumeration } from '../policy/pci-topology.ts';
 import { classicGroups } from '../policy/groups-classic.ts';
 import { perBusGroups } from '../policy/groups-per-bus.ts';
-import { parseAcsOverride, type KernelModel } from '../policy/kernel-options.ts';
+import { kernelModelOf } from './silicon-wiring.ts';
 import { groupViableFor, msiGate, type DmaOwner, type GroupMember } from '../policy/vfio.ts';
 import { directMappings, requiresDirect } from '../policy/reserved-regions.ts';
 import type { Machine } from './machine.ts';
@@ -60,7 +60,7 @@ function rmrrGate(machine: Machine, devices: readonly string[], vfio: boolean): 
 
 function viabilityGate(machine: Machine, devices: readonly string[], vfio: boolean): GateResult {
   const spec = machine.spec;
-  const kernel: KernelModel = spec.machine.kernel.acsOverride.length > 0 ? { acsOverride: parseAcsOverride(spec.machine.kernel.acsOverride.join(',')) } : {};
+  const kernel = kernelModelOf(spec.machine.kernel);
   const topology = topologyFromEnumeration(machine.fabric.enumeration);
   const result = spec.machine.kernel.groups === 'per-bus' ? perBusGroups(topology, kernel) : classicGroups(topology, kernel);
   const idOf = new Map(topology.functions.map((f) => [f.key, f.label]));

@@ -5,6 +5,7 @@
  */
 import type { FabricConfig } from '../fabric/topology.ts';
 import type { ExplicitIrte } from '../interrupts/install.ts';
+import type { PostedDescriptorSpec } from '../interrupts/vtd-posted.ts';
 import type { FunctionHostSpec, HostSpec, KernelHostSpec, OwnershipStep } from './model-ownership.ts';
 import type { InterposerSpec } from './interposers.ts';
 
@@ -24,6 +25,8 @@ export interface IommuSpec {
   readonly iotlbEntries: number;
   readonly iotlbReplacement: 'lru' | 'random';
   readonly irTableSize: number;
+  /** VT-d CAP_REG.PI: posted-format IRTEs are valid. */
+  readonly postedInterrupts: boolean;
 }
 
 export interface BarRegionSpec {
@@ -74,6 +77,10 @@ export interface MachineSpec extends HostSpec {
   readonly functions: readonly FunctionSpec[];
   readonly memory: readonly MemorySpec[];
   readonly irtes: readonly IrteSpec[];
+  /** Posted Interrupt Descriptors of virtual CPUs (VT-d §9.12). */
+  readonly postedDescriptors: readonly PostedDescriptorSpec[];
+  /** xAPIC Destination Format model for logical destinations (SDM §11.6.2.2). */
+  readonly apicLogicalModel: 'flat' | 'cluster';
 }
 
 export interface MappingSpec {
@@ -143,6 +150,7 @@ export type StepSpec =
   | (StepBase & { readonly kind: 'map'; readonly domain: string; readonly mapping: MappingSpec })
   | (StepBase & { readonly kind: 'unmap'; readonly domain: string; readonly iova: number; readonly size: number })
   | (StepBase & { readonly kind: 'invalidate'; readonly what: 'iotlb' | 'iec' | 'ats' })
+  | (StepBase & { readonly kind: 'irte-write'; readonly irte: IrteSpec })
   | (StepBase & { readonly kind: 'config-write'; readonly device: string; readonly offset: number; readonly value: number; readonly size: 1 | 2 | 4; readonly by: Principal })
   | (StepBase & { readonly kind: 'mmio-write'; readonly target: Extract<AccessTargetSpec, { bar: unknown }>; readonly value: number; readonly size: number; readonly by: Principal })
   | (StepBase & { readonly kind: 'wait'; readonly duration: number })

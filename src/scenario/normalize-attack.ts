@@ -2,6 +2,7 @@
 import { requesterId, tryParseBdf } from '../pcie/bdf.ts';
 import type { Checker } from './checker.ts';
 import { checkAfterCycles, stepTiming } from './normalize-after.ts';
+import { normalizeIrte } from './normalize-interrupts.ts';
 import type { AccessTargetSpec, AfterSpec, DomainSpec, FunctionSpec, MachineSpec, MappingSpec, StepSpec } from './model.ts';
 import type { ScenarioFile, StepEntry } from './schema.ts';
 import { OWNERSHIP_ACTIONS } from './schema-ownership.ts';
@@ -57,7 +58,7 @@ export function normalizeSteps(entry: ScenarioFile['attack'], domains: readonly 
 }
 
 const DEVICE_ACTIONS = ['write', 'read', 'msi', 'ats-translate'] as const;
-const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'config-write', 'mmio-write', 'wait', ...OWNERSHIP_ACTIONS] as const;
+const HOST_ACTIONS = ['map', 'unmap', 'invalidate', 'irte-write', 'config-write', 'mmio-write', 'wait', ...OWNERSHIP_ACTIONS] as const;
 
 function normalizeStep(step: StepEntry, index: number, count: number, domains: readonly string[], ctx: Context, check: Checker): StepSpec | null {
   const path: Path = ['attack', 'steps', index];
@@ -131,6 +132,12 @@ function hostStep(step: StepEntry, action: (typeof HOST_ACTIONS)[number], base: 
     }
     case 'invalidate':
       return { ...base, kind: 'invalidate', what: step.invalidate! };
+    case 'irte-write': {
+      const where: Path = [...path, 'irte-write'];
+      if (ctx.machine.iommu.model !== 'vtd') check.error(where, `irte-write writes a VT-d interrupt-remapping table entry; this machine's iommu is ${ctx.machine.iommu.model}`, 'misplaced-key', true);
+      const irte = normalizeIrte(step['irte-write']!, where, { tableSize: ctx.machine.iommu.irTableSize, descriptors: ctx.machine.postedDescriptors }, check, ctx.principals);
+      return { ...base, kind: 'irte-write', irte };
+    }
     case 'config-write': {
       const write = step['config-write']!;
       const where: Path = [...path, 'config-write'];

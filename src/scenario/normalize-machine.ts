@@ -3,24 +3,21 @@
  * and the topology itself (enumeration errors are mapped back to the device
  * entry and field they concern).
  */
-import { acsMask, Acs, type AcsCapability } from '../pcie/acs.ts';
-import { requesterId, tryParseBdf } from '../pcie/bdf.ts';
 import { formatRange, rangesOverlap } from '../pcie/range.ts';
 import { enumerate, type Enumeration } from '../fabric/enumerate.ts';
-import { DEFAULT_FABRIC, TopologyError, isDownstreamPortKind, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
+import { DEFAULT_FABRIC, TopologyError, type BarConfig, type FunctionConfig, type FunctionKind } from '../fabric/topology.ts';
 import type { Checker } from './checker.ts';
-import { normalizeHostMachine, type FunctionBase } from './normalize-ownership.ts';
-import { HOST, type FunctionSpec, type IommuSpec, type IrteSpec, type MachineSpec, type MemorySpec } from './model.ts';
-import type { AcsEntry, BarEntry, DeviceEntry, FunctionEntry, IrteEntry, ScenarioFile } from './schema.ts';
+import { acsOf } from './normalize-acs.ts';
+import { normalizeIrte, normalizePostedDescriptors } from './normalize-interrupts.ts';
+import { classCodeOf, normalizeHostMachine, type FunctionBase } from './normalize-ownership.ts';
+import { sriovOf, virtualFunctionEntries } from './normalize-sriov.ts';
+import { HOST, type FunctionSpec, type IommuSpec, type MachineSpec, type MemorySpec } from './model.ts';
+import type { BarEntry, DeviceEntry, FunctionEntry, ScenarioFile } from './schema.ts';
 import type { Path } from './source.ts';
+import { kernelModelOf, wireSilicon } from './silicon-wiring.ts';
 import { parseQuantity, toggle } from './units.ts';
 
 type MachineEntry = ScenarioFile['machine'];
-
-/** Controls a port implements when its ACS is written as a plain list (PCIe 6.0 §6.12.1.1). */
-const PORT_CONTROLS = acsMask(['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT']);
-/** Controls applicable to functions of multifunction devices (§6.12.1.2). */
-const FUNCTION_CONTROLS = acsMask(['RR', 'CR', 'EC', 'DT']);
 
 export interface MachineResult {
   readonly machine: MachineSpec;
@@ -38,14 +35,26 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const devicePaths = new Map<string, Path>();
   const principals = new Set<string>([HOST]);
   const multifunction = new Map<string, string[]>();
+  const honours = new Map<string, { honoured: boolean; path: Path }>();
+  const noteHardware = (id: string, hardware: DeviceEntry['hardware'], path: Path) => {
+    if (hardware?.['honours-quirk'] !== undefined) honours.set(id, { honoured: toggle(hardware['honours-quirk'], true), path: [...path, 'hardware', 'honours-quirk'] });
+  };
+  // A PF's VFs are functions too: addressable by id, with owners, drivers and interrupts of their own.
+  const addVirtualFunctions = (pf: DeviceEntry | FunctionEntry, path: Path, device: string, owner: string | undefined) => {
+    for (const vf of virtualFunctionEntries(pf, path)) {
+      if (functionPaths.has(vf.entry.id) || devicePaths.has(vf.entry.id)) check.error(vf.path, `duplicate device id '${vf.entry.id}' (a VF of '${pf.id}')`, 'duplicate-id');
+      functionPaths.set(vf.entry.id, vf.path);
+      specs.push(functionSpec(vf.entry, device, vf.entry.owner ?? owner, vf.path, check, principals));
+    }
+  };
 
   entry.devices.forEach((device, i) => {
     const path: Path = [...base, 'devices', i];
     if (devicePaths.has(device.id) || functionPaths.has(device.id)) check.error([...path, 'id'], `duplicate device id '${device.id}'`, 'duplicate-id');
     devicePaths.set(device.id, path);
-    const pinned = device.bdf === undefined ? undefined : bdfOf(device.bdf, [...path, 'bdf'], check);
+    const pinned = device.bdf === undefined ? undefined : check.bdf(device.bdf, [...path, 'bdf']);
     if (device.functions !== undefined) {
-      for (const key of ['bars', 'msi', 'msix', 'acs', 'ats', 'driver', 'ids'] as const) {
+      for (const key of ['bars', 'msi', 'msix', 'acs', 'ats', 'driver', 'ids', 'class', 'revision'] as const) {
         if (device[key] !== undefined) check.error([...path, key], `'${key}' belongs on each function of multifunction device '${device.id}', not on the device`, 'misplaced-key', true);
       }
       if (!['endpoint', 'rciep', 'pci-device'].includes(device.type)) {
@@ -59,17 +68,21 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
         const bdf = pinned === undefined ? undefined : { bus: pinned.bus, device: pinned.device, fn: fn.fn ?? j };
         functions.push(functionConfig(device, fn, fnPath, check, { package: device.id, bdf }));
         specs.push(functionSpec(fn, device.id, fn.owner ?? device.owner, fnPath, check, principals));
+        noteHardware(fn.id, fn.hardware ?? device.hardware, fn.hardware ? fnPath : path);
+        addVirtualFunctions(fn, fnPath, device.id, fn.owner ?? device.owner);
       });
     } else {
       functionPaths.set(device.id, path);
       functions.push(functionConfig(device, device, path, check, { bdf: pinned }));
       specs.push(functionSpec(device, device.id, device.owner, path, check, principals));
+      noteHardware(device.id, device.hardware, path);
+      addVirtualFunctions(device, path, device.id, device.owner);
     }
   });
 
   checkParents(entry.devices, devicePaths, multifunction, check);
   const memory = normalizeMemory(entry, check, principals);
-  const fabric = {
+  const fabric: MachineSpec['fabric'] & { functions: readonly FunctionConfig[] } = {
     ...DEFAULT_FABRIC,
     hopLatency: entry['hop-latency'] === undefined ? DEFAULT_FABRIC.hopLatency : check.duration(entry['hop-latency'], [...base, 'hop-latency'], 'hop latency'),
     functions,
@@ -79,7 +92,9 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
   const arm = entry['msi-controller'] === 'gicv2m' || entry['msi-controller'] === 'gicv3-its';
   const iommu = normalizeIommu(entry, arm, check);
   const kernel = normalizeKernel(entry, check);
-  const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], iommu.irTableSize, check, principals));
+  if (enumeration !== null) fabric.functions = wireSilicon(enumeration, functions, honours, kernelModelOf(kernel), check);
+  const postedDescriptors = normalizePostedDescriptors(entry, check, principals);
+  const irtes = (entry.irtes ?? []).map((irte, i) => normalizeIrte(irte, [...base, 'irtes', i], { tableSize: iommu.irTableSize, descriptors: postedDescriptors }, check, principals));
   const host = normalizeHostMachine(entry, specs, functions, memory, iommu.model, check);
   const doorbell = entry['msi-doorbell'];
   if (doorbell !== undefined && !arm) check.error([...base, 'msi-doorbell'], `'msi-doorbell' places an ARM MSI doorbell; this machine's msi-controller is x86`, 'misplaced-key', true);
@@ -103,22 +118,14 @@ export function normalizeMachine(entry: MachineEntry, check: Checker): MachineRe
       functions: host.functions,
       memory,
       irtes,
+      postedDescriptors,
+      apicLogicalModel: entry['apic-logical-model'] ?? 'flat',
       ...host.host,
     },
     enumeration,
     functionPaths,
     principals,
   };
-}
-
-function bdfOf(text: string, path: Path, check: Checker): { bus: number; device: number; fn: number } | undefined {
-  const bdf = tryParseBdf(text);
-  if (bdf === undefined) {
-    check.error(path, `'${text}' is not a BDF (write BB:DD.F or DDDD:BB:DD.F, e.g. "03:00.0")`, 'bad-bdf');
-    return undefined;
-  }
-  if (bdf.domain !== 0) check.error(path, `BDF '${text}' names PCI segment ${bdf.domain.toString(16)}; a scenario machine has one segment, 0000`, 'bad-bdf');
-  return bdf;
 }
 
 function functionConfig(
@@ -130,7 +137,8 @@ function functionConfig(
 ): FunctionConfig {
   const kind = device.type as FunctionKind;
   const acs = fn.acs === undefined ? undefined : acsOf(fn.acs, kind, [...path, 'acs'], check);
-  const ids = fn.ids === undefined ? undefined : idsOf(fn.ids, [...path, 'ids'], check);
+  const ids = fn.ids === undefined ? undefined : idsOf(fn, path, check);
+  const sriov = sriovOf(fn, kind, ids, [...path, 'sriov'], check, (bar, where) => barOf(bar, where, check));
   return {
     id: fn.id,
     kind,
@@ -142,40 +150,24 @@ function functionConfig(
     ...(ids === undefined ? {} : { ids }),
     ...(device.latency === undefined ? {} : { latency: check.duration(device.latency, [...path, 'latency'], 'latency') }),
     ...(device['port-number'] === undefined ? {} : { portNumber: device['port-number'] }),
+    ...(sriov === undefined ? {} : { sriov }),
   };
 }
 
-function acsOf(entry: AcsEntry, kind: FunctionKind, path: Path, check: Checker): AcsCapability | undefined {
-  if (entry === 'none') return undefined;
-  if (kind === 'pcie-pci-bridge' || kind === 'pci-device') {
-    check.error(path, `a ${kind} has no ACS (PCIe 6.0 §6.12.1: ACS is never applicable to PCIe-to-PCI bridges or conventional PCI)`, 'acs-not-applicable');
-    return undefined;
-  }
-  const applicable = isDownstreamPortKind(kind) ? PORT_CONTROLS : FUNCTION_CONTROLS;
-  if (Array.isArray(entry)) {
-    const ctl = acsMask(entry);
-    if ((ctl & ~applicable) !== 0) {
-      check.error(path, `SV, TB and UF apply to root and downstream ports only (PCIe 6.0 §6.12.1.2); a ${kind} function can have RR, CR, EC, DT`, 'acs-not-applicable');
-    }
-    return { cap: applicable, ctl: ctl & applicable, egressVector: 0 };
-  }
-  const cap = acsMask(entry.cap);
-  const ctl = acsMask(entry.ctl);
-  const missing = entry.ctl.filter((flag) => (cap & Acs[flag]) === 0);
-  if (missing.length > 0) {
-    check.error([...path, 'ctl'], `ctl enables ${missing.join(', ')}, which cap does not implement (unimplemented controls are hard-wired to 0, PCIe 6.0 §7.7.8.3)`, 'acs-ctl-not-in-cap');
-  }
-  const vector = entry['egress-vector'] === undefined ? 0 : check.quantity(entry['egress-vector'], [...path, 'egress-vector'], 'egress vector');
-  return { cap, ctl, egressVector: vector };
-}
-
-function idsOf(text: string, path: Path, check: Checker): { vendor: number; device: number } | undefined {
-  const match = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(text);
+function idsOf(fn: DeviceEntry | FunctionEntry, path: Path, check: Checker): FunctionConfig['ids'] {
+  const match = /^([0-9a-f]{4}):([0-9a-f]{4})$/i.exec(fn.ids!);
   if (!match) {
-    check.error(path, `ids '${text}' must be "vendor:device" in hex, e.g. "8086:a110"`, 'bad-ids');
+    check.error([...path, 'ids'], `ids '${fn.ids}' must be "vendor:device" in hex, e.g. "8086:a110"`, 'bad-ids');
     return undefined;
   }
-  return { vendor: parseInt(match[1]!, 16), device: parseInt(match[2]!, 16) };
+  const classCode = classCodeOf(fn.class, [...path, 'class'], null); // reported by normalizeHostMachine
+  if (fn.revision !== undefined && (fn.revision < 0 || fn.revision > 0xff)) check.error([...path, 'revision'], `a revision ID is one byte, not ${fn.revision}`, 'bad-ids');
+  return {
+    vendor: parseInt(match[1]!, 16),
+    device: parseInt(match[2]!, 16),
+    ...(classCode === undefined ? {} : { class: classCode }),
+    ...(fn.revision === undefined ? {} : { revision: fn.revision }),
+  };
 }
 
 function barOf(entry: BarEntry, path: Path, check: Checker): BarConfig {
@@ -310,6 +302,7 @@ function normalizeIommu(entry: MachineEntry, arm: boolean, check: Checker): Iomm
     iotlbEntries: iommu['iotlb-entries'] ?? 512,
     iotlbReplacement: iommu['iotlb-replacement'] ?? 'lru',
     irTableSize: iommu['ir-table-size'] ?? 65536,
+    postedInterrupts: present && !arm && toggle(iommu['posted-interrupts'], false),
   };
 }
 
@@ -329,26 +322,3 @@ function normalizeKernel(entry: MachineEntry, check: Checker): Omit<MachineSpec[
   };
 }
 
-function normalizeIrte(irte: IrteEntry, path: Path, tableSize: number, check: Checker, principals: Set<string>): IrteSpec {
-  if (irte.index < 0 || irte.index >= tableSize) check.error([...path, 'index'], `IRTE index ${irte.index} lies outside the ${tableSize}-entry table`, 'bad-irte');
-  if (irte.svt !== undefined && (irte.svt < 0 || irte.svt > 3)) check.error([...path, 'svt'], `SVT is a 2-bit field (0..3), not ${irte.svt}`, 'bad-irte');
-  if (irte.sq !== undefined && (irte.sq < 0 || irte.sq > 3)) check.error([...path, 'sq'], `SQ is a 2-bit field (0..3), not ${irte.sq}`, 'bad-irte');
-  let sid: number | null = null;
-  if (typeof irte.sid === 'number') sid = irte.sid;
-  else if (irte.sid !== undefined) {
-    const bdf = bdfOf(irte.sid, [...path, 'sid'], check);
-    sid = bdf === undefined ? null : requesterId(bdf.bus, bdf.device, bdf.fn);
-  }
-  if (irte.owner !== undefined) principals.add(irte.owner);
-  return {
-    index: irte.index,
-    present: irte.present ?? true,
-    vector: irte.vector ?? 0,
-    destination: irte.destination ?? 0,
-    svt: irte.svt ?? null,
-    sq: irte.sq ?? null,
-    sid,
-    fpd: irte.fpd ?? false,
-    owner: irte.owner ?? null,
-  };
-}

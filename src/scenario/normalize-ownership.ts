@@ -7,11 +7,12 @@
  * nanosecond, as they run), with positions.
  */
 import type { FunctionConfig } from '../fabric/topology.ts';
-import type { DeviceClass } from '../policy/reserved-regions.ts';
+import { deviceClassOf, type DeviceClass } from '../policy/reserved-regions.ts';
 import { needsBounce, untrustedFunctions } from '../policy/untrusted.ts';
 import type { Checker } from './checker.ts';
 import { HOST, type DomainSpec, type FunctionSpec, type MachineSpec, type MemorySpec, type StepSpec } from './model.ts';
 import { DEFAULT_HOST, DEFAULT_KERNEL_HOST, type FunctionHostSpec, type HostSpec, type KernelHostSpec, type OwnershipStep, type ReservedSpec, type ResetKind } from './model-ownership.ts';
+import { DEVICE_CLASSES } from './schema-ownership.ts';
 import type { ScenarioFile, StepEntry } from './schema.ts';
 import type { Path } from './source.ts';
 import { formatDuration } from '../sim/time.ts';
@@ -23,6 +24,25 @@ export type FunctionBase = Omit<FunctionSpec, keyof FunctionHostSpec>;
 /** Device types a host can hand to a principal (a bridge or port is never assigned on its own). */
 const ASSIGNABLE = ['endpoint', 'rciep', 'pci-device'];
 const HOT_PLUG_PARENTS = ['root-port', 'switch-downstream'];
+
+/**
+ * A `class:` given as a 24-bit class code (config space offset 09h);
+ * undefined for a class name or none. Reports a bad one when given a checker.
+ */
+export function classCodeOf(value: string | number | undefined, path: Path, check: Checker | null): number | undefined {
+  if (value === undefined || (DEVICE_CLASSES as readonly unknown[]).includes(value)) return undefined;
+  if (typeof value === 'string' && !/^(0x[0-9a-f]+|[0-9]+)$/i.test(value)) {
+    check?.error(path, `class '${value}' is one of ${DEVICE_CLASSES.join(', ')} or a 24-bit class code such as 0x0c0330`, 'bad-class');
+    return undefined;
+  }
+  const code = typeof value === 'number' ? value : Number(value);
+  if (code > 0xffffff) {
+    check?.error(path, `a class code is 24 bits (base class, subclass, programming interface), not 0x${code.toString(16)}`, 'bad-class');
+    return undefined;
+  }
+  return code;
+}
+
 
 export interface HostMachine {
   readonly functions: FunctionSpec[];
@@ -42,18 +62,26 @@ export function normalizeHostMachine(entry: MachineEntry, specs: readonly Functi
     if (device.present === false && (parentType === undefined || !HOT_PLUG_PARENTS.includes(parentType))) {
       check.error([...path, 'present'], `'${device.id}' can be absent only below a root port or switch downstream port (a hot-plug slot; PCIe 6.0 §6.7)`, 'not-hot-pluggable', true);
     }
-    for (const fn of device.functions ?? [device]) {
+    (device.functions ?? [device]).forEach((fn, f) => {
+      const classPath: Path = device.functions ? [...path, 'functions', f, 'class'] : [...path, 'class'];
+      const code = classCodeOf(fn.class, classPath, check);
       facts.set(fn.id, {
         present: device.present ?? true,
-        class: fn.class ?? null,
+        class: code !== undefined ? deviceClassOf(code) : (DEVICE_CLASSES as readonly unknown[]).includes(fn.class) ? (fn.class as DeviceClass) : null,
         resetMethod: fn['reset-method'] ?? 'flr',
         externalFacing: device['external-facing'] === true,
       });
-    }
+    });
   });
   const parents = new Map(functions.map((f) => [f.id, f.parent ?? null]));
   const untrusted = untrustedFunctions(parents.keys(), { parentOf: (id) => parents.get(id) ?? null, externalFacing: (id) => facts.get(id)?.externalFacing ?? false });
-  const full = specs.map((s) => ({ ...s, ...facts.get(s.id)!, untrusted: untrusted.has(s.id) }));
+  // A virtual function is where its physical function is, and resets by FLR (VFs are required to implement Function Level Reset: SR-IOV 1.1, PCIe 6.0 chapter 9).
+  const physfn = new Map(functions.flatMap((f) => (f.sriov?.vfs ?? []).map((vf) => [vf, f.id] as const)));
+  const factsOf = (id: string) => {
+    const pf = physfn.get(id);
+    return pf === undefined ? facts.get(id)! : { ...facts.get(pf)!, resetMethod: 'flr' as const };
+  };
+  const full = specs.map((s) => ({ ...s, ...factsOf(s.id), untrusted: untrusted.has(physfn.get(s.id) ?? s.id) }));
 
   const regions = new Map(memory.map((m) => [m.name, m]));
   const ids = new Set(specs.map((s) => s.id));

@@ -21,10 +21,16 @@ export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate
   const check = new Checker(locate);
   const { machine, principals: owners } = normalizeMachine(entry.machine, check);
   const multifunction = new Map(entry.machine.devices.filter((d) => d.functions).map((d) => [d.id, d.functions!.map((f) => f.id)]));
-  const barCounts = new Map(machine.fabric.functions.map((f) => [f.id, f.bars?.length ?? 0]));
+  const barCounts = new Map(machine.fabric.functions.flatMap((f) => [[f.id, f.bars?.length ?? 0] as const, ...(f.sriov?.vfs ?? []).map((vf) => [vf, f.sriov!.vfBars.length] as const)]));
   // A principal may first appear as the one a device or region is handed to.
   const principals = new Set([...owners, ...entry.attack.steps.flatMap((s) => [s.assign?.to, s['reassign-memory']?.to].filter((p): p is string => p !== undefined))]);
-  const topology = new Map(machine.fabric.functions.map((f) => [f.id, { parent: f.parent ?? null, kind: f.kind }]));
+  // A virtual function sits on its physical function's link (SR-IOV 1.1 §2.1), an endpoint like it.
+  const topology = new Map(
+    machine.fabric.functions.flatMap((f) => [
+      [f.id, { parent: f.parent ?? null, kind: f.kind }] as const,
+      ...(f.sriov?.vfs ?? []).map((vf) => [vf, { parent: f.parent ?? null, kind: f.kind }] as const),
+    ]),
+  );
   const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts, topology };
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);

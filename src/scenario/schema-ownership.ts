@@ -23,8 +23,11 @@ export const DEVICE_OWNERSHIP_KEYS = {
   'external-facing': z.boolean().optional(),
   /** false: absent at the start; a hot-plug step brings it up. */
   present: z.boolean().optional(),
-  /** The PCI class as Linux tests it (device_rmrr_is_relaxable: USB and display RMRRs are relaxable). */
-  class: z.enum(DEVICE_CLASSES).optional(),
+  /**
+   * The PCI class as Linux tests it (device_rmrr_is_relaxable: USB and display RMRRs are relaxable):
+   * a name, or the 24-bit class code config space holds (e.g. 0x0c0330), from which the name follows.
+   */
+  class: z.union([z.enum(DEVICE_CLASSES), z.number().int().nonnegative(), z.string()]).optional(),
   /** The reset Linux's pci_reset_function finds first (reset_method): FLR, secondary bus reset, or none (-ENOTTY). */
   'reset-method': z.enum(RESET_KINDS).optional(),
 };

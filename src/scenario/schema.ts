@@ -26,10 +26,29 @@ const Name = z.string().min(1);
 export const ACS_FLAG_NAMES = ['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT'] as const;
 const AcsFlag = z.enum(ACS_FLAG_NAMES);
 
-/** List form: the capability with every applicable control implemented, these enabled. */
+/** ACS Enhanced (PCIe 6.3 §6.12.4): present = the capability bit is set; each control defaults to off / direct. */
+const MemoryTarget = z.enum(['direct', 'block', 'redirect']).describe('Memory Target Access Control: 00b direct, 01b block, 10b redirect');
+const AcsEnhanced = z.strictObject({
+  'io-request-blocking': Toggle.optional(),
+  'dsp-memory-target': MemoryTarget.optional(),
+  'usp-memory-target': MemoryTarget.optional(),
+  'unclaimed-request-redirect': Toggle.optional(),
+});
+
+/**
+ * List form: the capability with every applicable control implemented, these enabled.
+ * Object form: cap and ctl apart, the Egress Control Vector (a bit mask, or the list of
+ * Port/Function Numbers whose bit is set) and its size in bits (1..256), and ACS Enhanced.
+ */
 const Acs = z.union([
   z.array(AcsFlag),
-  z.strictObject({ cap: z.array(AcsFlag), ctl: z.array(AcsFlag), 'egress-vector': Quantity.optional() }),
+  z.strictObject({
+    cap: z.array(AcsFlag),
+    ctl: z.array(AcsFlag),
+    'egress-vector': z.union([Quantity, z.array(z.number().int())]).optional(),
+    'egress-vector-size': z.number().int().optional(),
+    enhanced: AcsEnhanced.optional(),
+  }),
   z.literal('none'),
 ]);
 
@@ -73,6 +92,33 @@ const Msix = z.union([
   }),
 ]);
 
+/** A Virtual Function's own keys (its BARs are the PF's vf-bars; its ACS is the PF's). */
+const VirtualFunction = z.strictObject({
+  id: Name.optional(),
+  owner: Name.optional(),
+  driver: Name.optional(),
+  msi: Msi.optional(),
+  msix: Msix.optional(),
+  ats: z.boolean().optional(),
+});
+
+/** An SR-IOV Physical Function with its VFs enabled (SR-IOV 1.1 §3.3). */
+const Sriov = z.strictObject({
+  /** NumVFs. */
+  vfs: z.number().int(),
+  /** First VF Offset and VF Stride, in Routing IDs. */
+  offset: Quantity,
+  stride: Quantity,
+  /** Each VF's BARs: the PF reserves NumVFs slices of each. */
+  'vf-bars': z.array(Bar).optional(),
+  /** "vendor:device" of the VFs (VF Device ID). */
+  'vf-ids': z.string().optional(),
+  /** ARI Capable Hierarchy (default on): 8-bit Function Numbers. */
+  ari: Toggle.optional(),
+  /** Per-VF keys, VF 0 first; ids default to PF-vfN. */
+  functions: z.array(VirtualFunction).optional(),
+});
+
 /** Keys a PCI function may carry, whether it is a whole device or one of `functions:`. */
 const functionKeys = {
   id: Name,
@@ -84,8 +130,16 @@ const functionKeys = {
   msix: Msix.optional(),
   acs: Acs.optional(),
   ats: z.boolean().optional(),
-  /** "vendor:device" in hex, e.g. "8086:a110" (device-specific ACS quirks). */
+  /** "vendor:device" in hex, e.g. "8086:a110": the identity that selects Linux's ACS quirk and the silicon's behaviour. */
   ids: z.string().optional(),
+  /** Revision ID (the class code is `class`, as a 24-bit number). */
+  revision: z.number().int().optional(),
+  /**
+   * What the hardware really does. `honours-quirk: false` — the silicon does not isolate the way the
+   * vendor told Linux (the quirk its ids select): the kernel still believes it, the fabric does not.
+   */
+  hardware: z.strictObject({ 'honours-quirk': Toggle.optional() }).optional(),
+  sriov: Sriov.optional(),
 };
 
 const PciFunction = z.strictObject({ ...functionKeys, ...FUNCTION_OWNERSHIP_KEYS, fn: z.number().int().optional() });
@@ -127,6 +181,8 @@ const Iommu = z.strictObject({
   'iotlb-replacement': z.enum(['lru', 'random']).optional(),
   /** Interrupt remapping table entries (IRTA.S); default 65536 as Linux. */
   'ir-table-size': z.number().int().optional(),
+  /** CAP_REG.PI: posted-format IRTEs are supported (VT-d §5.2). */
+  'posted-interrupts': Toggle.optional(),
 });
 
 /** An interrupt-remapping table entry written by hand (VT-d §9.10), over or beside the automatic ones. */
@@ -140,6 +196,20 @@ const Irte = z.strictObject({
   sid: z.union([z.string(), z.number().int()]).optional(),
   fpd: z.boolean().optional(),
   owner: Name.optional(),
+  /** Posted format (IM=1, VT-d §9.11): `vector` is the guest vector, the descriptor (a posted-descriptors name or its address) is the vCPU's. */
+  posted: z.strictObject({ descriptor: z.union([Name, Quantity]), urgent: z.boolean().optional() }).optional(),
+});
+
+/** A Posted Interrupt Descriptor the host set up for one virtual CPU (VT-d §9.12; KVM's struct pi_desc). */
+const PostedDescriptor = z.strictObject({
+  name: Name,
+  at: Quantity,
+  /** Whose vCPU it is: the principal a posted interrupt is delivered to. */
+  owner: Name,
+  /** NDST: the physical CPU notified. */
+  cpu: z.number().int().optional(),
+  /** SN: notifications suppressed (the vCPU is not running). */
+  suppressed: z.boolean().optional(),
 });
 
 const Kernel = z.strictObject({
@@ -169,6 +239,9 @@ const Machine = z.strictObject({
   memory: z.array(Memory),
   devices: z.array(Device),
   irtes: z.array(Irte).optional(),
+  'posted-descriptors': z.array(PostedDescriptor).optional(),
+  /** The xAPIC Destination Format model the LAPICs use for logical destinations (SDM §11.6.2.2). */
+  'apic-logical-model': z.enum(['flat', 'cluster']).optional(),
   ...MACHINE_OWNERSHIP_KEYS,
 });
 
@@ -207,6 +280,11 @@ const Step = z.strictObject({
   map: z.strictObject({ domain: Name, iova: Quantity, to: z.union([z.string(), z.number().int().nonnegative()]), size: Quantity, perm: z.enum(['r', 'w', 'rw']) }).optional(),
   unmap: z.strictObject({ domain: Name, iova: Quantity, size: Quantity }).optional(),
   invalidate: z.enum(['iotlb', 'iec', 'ats']).optional(),
+  /**
+   * The host writes an interrupt-remapping table entry in memory (VT-d §9.10/§9.11), without the
+   * IEC invalidation Linux's modify_irte follows it with: a cached copy stays in use until `invalidate: iec`.
+   */
+  'irte-write': Irte.optional(),
   'config-write': z
     .strictObject({ device: Name, offset: Quantity, value: Quantity, size: z.number().int().optional(), by: Name.optional() })
     .optional(),
@@ -265,6 +343,7 @@ export type StepEntry = z.infer<typeof Step>;
 export type BarEntry = z.infer<typeof Bar>;
 export type AcsEntry = z.infer<typeof Acs>;
 export type IrteEntry = z.infer<typeof Irte>;
+export type SriovEntry = z.infer<typeof Sriov>;
 
 /** JSON Schema for editors, generated from the zod schema (kept in schemas/, checked by a test). */
 export function scenarioJsonSchema(): unknown {

@@ -11,6 +11,7 @@ import { HOST_REASONS as R } from '../policy/reasons.ts';
 import { requestTranslation } from '../iommu/ats.ts';
 import { CapabilityId } from '../pcie/config-space.ts';
 import { composeRemappable } from '../interrupts/x86-msi.ts';
+import { writeExplicitIrte } from '../interrupts/install.ts';
 import type { Machine } from './machine.ts';
 import type { HostAction } from './machine-host.ts';
 import type { DeviceStep, StepSpec } from './model.ts';
@@ -113,6 +114,10 @@ function perform(machine: Machine, record: StepRecord): void {
       if (step.what === 'iotlb') iommu?.invalidateIotlb();
       else if (step.what === 'ats') iommu?.invalidateDeviceTlbs();
       else machine.x86?.vtd?.invalidateIec();
+      return;
+    case 'irte-write':
+      // In memory only; the IEC keeps any copy it holds (VT-d §6.5.2.7) until `invalidate: iec`.
+      if (machine.x86?.vtd) writeExplicitIrte(machine.x86.vtd, machine.x86.vectors, step.irte);
       return;
     case 'config-write': {
       const refusal = notHeldRefusal(machine, step.by, step.device, 'config space') ?? msiConfigRefusal(machine, step);

@@ -104,7 +104,7 @@ export function describeRecord(r: TraceRecord<MachineEvent>): PathEntry | null {
     case 'iommu.fault':
       return { at: r.time, device: `iommu (${r.model})`, decision: 'fault', rule: r.name, detail: `${r.reason}${r.code === null ? '' : ` ${faultCodeText(r.code)}`}${r.recorded ? '' : ' (not recorded: FPD)'}` };
     case 'ir.remapped':
-      return { at: r.time, device: `interrupt remapping (${r.model})`, decision: 'remap', rule: `IRTE ${r.index ?? '-'} of ${r.owner ?? 'nobody'}`, detail: `vector 0x${r.vector.toString(16)} → CPU ${r.destination}${r.stale ? ' (stale IEC entry)' : ''}` };
+      return { at: r.time, device: `interrupt remapping (${r.model})`, decision: 'remap', rule: `IRTE ${r.index ?? '-'} of ${r.owner ?? 'nobody'}`, detail: `vector 0x${r.vector.toString(16)} → ${r.posted ?? `CPU ${r.destination}`}${r.stale ? ' (stale IEC entry)' : ''}` };
     case 'ir.fault':
       return { at: r.time, device: `interrupt remapping (${r.model})`, decision: 'fault', rule: r.reason, detail: `${faultCodeText(r.code) ?? 'target abort'}${r.index === null ? '' : `, index ${r.index}`}` };
     case 'msi.delivered':

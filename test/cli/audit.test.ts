@@ -34,7 +34,7 @@ describe('tlplab audit on the Dell Comet Lake laptop (root dump, kernel groups i
       expect(f.attacker.slice(0, 10)).toBe(f.victim!.slice(0, 10)); // same bus:device
       expect(f.reason?.code).toBe('bar-write');
       // PCIe 6.0 §6.12.1.2: inside a multifunction device without ACS the write goes straight to the sibling.
-      expect(f.path[0]).toMatchObject({ device: f.attacker, decision: 'p2p-direct', rule: 'no ACS capability: peer-to-peer routed directly (PCIe 6.0 §6.12)' });
+      expect(f.path[0]).toMatchObject({ device: f.attacker, decision: 'p2p-direct', rule: 'no ACS capability: peer-to-peer routed directly (PCIe 6.3 §6.12)' });
       expect(f.stoppers).toEqual([expect.objectContaining({ kind: 'acs', at: f.attacker, bits: ['RR'] })]);
       // The same devices share a Linux group — or Linux isolates the victim by pci_quirk_rciep_acs, whose
       // hardware claim ("P2P only on translated addresses") the fabric does not model yet (issue 14).

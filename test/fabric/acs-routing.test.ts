@@ -71,18 +71,18 @@ describe('Translation Blocking (TB)', () => {
 describe('Egress Control (EC) vector', () => {
   // dp1 is device 1 on the switch's internal bus: bit 1 of dp0's vector names it.
   it('blocks P2P to a port whose vector bit is set when RR is clear', () => {
-    const t = build(switchPair(acs(['EC'], undefined, 0b10)));
+    const t = build(switchPair(acs(['EC'], undefined, 0b10n)));
     const tlp = t.send('a', { type: 'MemWr', address: barOf(t, 'b') });
     expect([tlp.outcome, tlp.reason, tlp.decidedAt]).toEqual(['blocked', 'acs.egress-control', 'dp0']);
   });
 
   it('redirects instead when RR is also set', () => {
-    const t = build(switchPair(acs(['EC', 'RR'], undefined, 0b10)));
+    const t = build(switchPair(acs(['EC', 'RR'], undefined, 0b10n)));
     expect(t.path(t.send('a', { type: 'MemWr', address: barOf(t, 'b') }))[1]).toBe('dp0:redirect-up');
   });
 
   it('leaves P2P to ports whose bit is clear alone', () => {
-    const t = build(switchPair(acs(['EC'], undefined, 0b01)));
+    const t = build(switchPair(acs(['EC'], undefined, 0b01n)));
     expect(t.path(t.send('a', { type: 'MemWr', address: barOf(t, 'b') }))[1]).toBe('dp0:p2p-direct');
   });
 });
@@ -194,13 +194,13 @@ describe('multifunction devices (PCIe 6.0 §6.12.1.2)', () => {
   });
 
   it('EC on the function blocks the sibling it names', () => {
-    const t = build(mfd(acs(['EC'], ['RR', 'CR', 'EC', 'DT'], 0b10)));
+    const t = build(mfd(acs(['EC'], ['RR', 'CR', 'EC', 'DT'], 0b10n)));
     const tlp = t.send('f0', { type: 'MemWr', address: barOf(t, 'f1') });
     expect([tlp.outcome, tlp.reason]).toEqual(['blocked', 'acs.egress-control']);
   });
 
   it('a function always reaches its own BAR (DESIGN.md §2)', () => {
-    const t = build(mfd(acs(['RR', 'EC'], ['RR', 'CR', 'EC', 'DT'], 0xff)));
+    const t = build(mfd(acs(['RR', 'EC'], ['RR', 'CR', 'EC', 'DT'], 0xffn)));
     const tlp = t.send('f0', { type: 'MemWr', address: barOf(t, 'f0') });
     expect([tlp.outcome, tlp.target?.name]).toEqual(['delivered', 'f0.bar0']);
   });

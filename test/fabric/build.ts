@@ -7,8 +7,8 @@ import { DEFAULT_FABRIC, type FabricConfig, type FunctionConfig } from '../../sr
 import type { FabricEvent } from '../../src/fabric/events.ts';
 import type { Tlp } from '../../src/pcie/tlp.ts';
 
-export function acs(ctl: AcsFlag[], cap: AcsFlag[] = ['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT'], egressVector = 0) {
-  return { cap: acsMask(cap), ctl: acsMask(ctl), egressVector };
+export function acs(ctl: AcsFlag[], cap: AcsFlag[] = ['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT'], egressVector = 0n, egressVectorSize?: number) {
+  return { cap: acsMask(cap), ctl: acsMask(ctl), egressVector, ...(egressVectorSize === undefined ? {} : { egressVectorSize }) };
 }
 
 export function fabricConfig(functions: FunctionConfig[], extra: Partial<FabricConfig> = {}): FabricConfig {
@@ -50,9 +50,9 @@ export function build<E extends TraceEvent = FabricEvent>(functions: FunctionCon
 }
 
 /** Root port → switch (upstream port, two downstream ports) → one endpoint on each. */
-export function switchPair(dp0: FunctionConfig['acs'], dp1: FunctionConfig['acs'] = dp0, rp = acs(['SV', 'RR', 'CR', 'UF'])): FunctionConfig[] {
+export function switchPair(dp0: FunctionConfig['acs'], dp1: FunctionConfig['acs'] = dp0, rp: FunctionConfig['acs'] = acs(['SV', 'RR', 'CR', 'UF'])): FunctionConfig[] {
   return [
-    { id: 'rp0', kind: 'root-port', acs: rp },
+    { id: 'rp0', kind: 'root-port', ...(rp ? { acs: rp } : {}) },
     { id: 'up', kind: 'switch-upstream', parent: 'rp0' },
     { id: 'dp0', kind: 'switch-downstream', parent: 'up', ...(dp0 ? { acs: dp0 } : {}) },
     { id: 'dp1', kind: 'switch-downstream', parent: 'up', ...(dp1 ? { acs: dp1 } : {}) },

@@ -112,7 +112,7 @@ describe('pinned BDFs, buses and BARs are honoured', () => {
   it('compiles an immer-produced variant without touching the original configuration', () => {
     const base = fabricConfig(twoSwitchTree);
     const variant = produce(base, (draft) => {
-      draft.functions[0]!.acs = { cap: 0x1f, ctl: 0x1d, egressVector: 0 };
+      draft.functions[0]!.acs = { cap: 0x1f, ctl: 0x1d };
     });
     const fabric = compileFabric(variant, new Kernel());
     expect(fabric.fn('rp0').acs?.ctl).toBe(0x1d);

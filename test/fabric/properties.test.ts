@@ -41,7 +41,7 @@ type ValueOf<A> = A extends fc.Arbitrary<infer T> ? T : never;
 function functionsOf(m: ValueOf<typeof machine>): FunctionConfig[] {
   const functions: FunctionConfig[] = [];
   let n = 0;
-  const withAcs = (a: { ctl: number; egressVector: number } | null) => (a === null ? {} : { acs: { cap: acsMask(ACS_FLAGS), ctl: a.ctl, egressVector: a.egressVector } });
+  const withAcs = (a: { ctl: number; egressVector: number } | null) => (a === null ? {} : { acs: { cap: acsMask(ACS_FLAGS), ctl: a.ctl, egressVector: BigInt(a.egressVector) } });
   const place = (parent: string, b: Below): void => {
     if (b.kind === 'device') {
       const multi = b.functions.length > 1;

@@ -48,7 +48,7 @@ describe('the DESIGN.md §5 matrix (interrupt-remapping × source-id-validation)
 
   it('an explicit IRTE from the scenario overrides, and the allocator leaves its index alone', () => {
     const m = machine(referenceDevices);
-    const irq = installX86Interrupts(m.fabric, base, devices, [{ index: 0, present: true, vector: 0x99, destination: 3, svt: null, sq: null, sid: null, fpd: false, owner: 'vm2' }]);
+    const irq = installX86Interrupts(m.fabric, base, devices, [{ index: 0, present: true, vector: 0x99, destination: 3, svt: null, sq: null, sid: null, fpd: false, owner: 'vm2', posted: null }]);
     expect(irq.programmed.map((p) => p.irte)).toEqual([1, 2, 3, 4, 5]);
     expect(irq.vtd!.irte(0)).toMatchObject({ vector: 0x99, svt: 0, owner: 'vm2' });
   });

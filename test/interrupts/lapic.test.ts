@@ -20,8 +20,21 @@ describe('destination decode (SDM §11.6.2, §11.11.1, §11.12.10)', () => {
     { source: 'SDM §11.12.10.2 x2APIC cluster: cluster 0, bits for IDs 1 and 2', x2apic: true, a: { destination: 0x0000_0006, destinationMode: 'logical' as const }, want: [1, 2] },
     { source: 'SDM §11.12.10.2 x2APIC cluster: another cluster selects nobody here', x2apic: true, a: { destination: 0x0001_0001, destinationMode: 'logical' as const }, want: [] },
     { source: 'SDM §11.12.9 x2APIC physical broadcast 0xFFFFFFFF', x2apic: true, a: { destination: 0xffff_ffff }, want: [0, 1, 2, 3] },
+    { source: 'SDM §11.6.2.2 logical flat: 0xFF selects every APIC with an LDR bit', x2apic: false, a: { destination: 0xff, destinationMode: 'logical' as const }, want: [0, 1, 2, 3] },
+    { source: 'SDM §11.12.10.2 x2APIC logical: 0xFFFFFFFF broadcasts to every cluster', x2apic: true, a: { destination: 0xffff_ffff, destinationMode: 'logical' as const }, want: [0, 1, 2, 3] },
+    { source: 'SDM §11.6.2.4 lowest priority over a broadcast: one processor', x2apic: false, a: { destination: 0xff, deliveryMode: 1 }, want: [0] },
   ])('$source', ({ x2apic, a, want }) => {
     expect(new Cpus(4, x2apic).resolve(attrs(a), [])).toEqual(want);
+  });
+
+  it.each([
+    { source: 'cluster 0, APICs 0 and 1 (bits 0 and 1)', destination: 0x03, want: [0, 1] },
+    { source: 'cluster 1, its third APIC (APIC ID 6)', destination: 0x14, want: [6] },
+    { source: 'cluster address Fh: bit 0 of every cluster', destination: 0xf1, want: [0, 4] },
+    { source: '0xFF: broadcast', destination: 0xff, want: [0, 1, 2, 3, 4, 5, 6, 7] },
+    { source: 'a cluster with no such APIC: nobody', destination: 0x28, want: [] },
+  ])('SDM §11.6.2.2 logical cluster model: $source', ({ destination, want }) => {
+    expect(new Cpus(8, false, 'cluster').resolve(attrs({ destination, destinationMode: 'logical' }), [])).toEqual(want);
   });
 });
 

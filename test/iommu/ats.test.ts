@@ -62,9 +62,12 @@ describe('ATS with device-TLB permission (VT-d 5.10 §4.2.3, §4.2.5; context TT
     expect(h.send('nic', { type: 'MemWr', address: 0x7000_0000, at: 'translated' }).outcome).toBe('delivered');
   });
 
-  it('a translated request into the interrupt window is blocked LGN.4 (0xE, §4.2.5)', () => {
-    const h = ats(true);
-    expect(h.send('nic', { type: 'MemWr', address: 0xfee0_0000, at: 'translated' })).toMatchObject({ outcome: 'faulted', faultCode: 0xe });
+  it('a translated request into the interrupt window is an Unsupported Request, not an LGN.4 fault (VT-d 4.1 §3.15)', () => {
+    for (const deviceTlb of [true, false]) {
+      const h = ats(deviceTlb);
+      expect(h.send('nic', { type: 'MemWr', address: 0xfee0_0000, at: 'translated' })).toMatchObject({ outcome: 'unsupported-request', reason: 'iommu.translated-interrupt-range', faultCode: null });
+      expect(h.iommu.faults).toEqual([]);
+    }
   });
 });
 

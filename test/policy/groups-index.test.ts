@@ -37,7 +37,7 @@ const IDS = [undefined, { vendor: 0x8086, device: 0x10fb }, { vendor: 0x8086, de
 function randomMachine(rng: Rng): PciTopology {
   const functions: FunctionConfig[] = [];
   let n = 0;
-  const acs = () => (rng.next() < 0.3 ? {} : { acs: { cap: acsMask(ACS_FLAGS), ctl: rng.pick([0, 1, 0x1d, 0x1d, 0x7f, rng.int(128)]), egressVector: 0 } });
+  const acs = () => (rng.next() < 0.3 ? {} : { acs: { cap: acsMask(ACS_FLAGS), ctl: rng.pick([0, 1, 0x1d, 0x1d, 0x7f, rng.int(128)]) } });
   const ids = () => {
     const id = rng.pick(IDS);
     return id ? { ids: id } : {};

@@ -6,6 +6,7 @@ import { perBusGroups } from '../../src/policy/groups-per-bus.ts';
 import { diffPartitions, isSamePartition } from '../../src/policy/group-diff.ts';
 import type { GroupResult } from '../../src/policy/group-result.ts';
 import { acs, fabricConfig, switchPair } from '../fabric/build.ts';
+import { ACS_ENHANCED, REQUIRED_ACS, acsMask, memoryTargetBits } from '../../src/pcie/acs.ts';
 
 const topology = (functions: Parameters<typeof fabricConfig>[0]) => topologyFromEnumeration(enumerate(fabricConfig(functions)));
 const partition = (r: GroupResult) => r.groups.map((g) => [...g.devices]);
@@ -19,15 +20,35 @@ describe('the 2025 series cover-letter topology (root port -> switch -> two DSPs
     expect(partition(classicGroups(topo))).toEqual([['0000:00:01.0'], ['0000:01:00.0'], ['0000:02:00.0', '0000:03:00.0'], ['0000:02:01.0', '0000:04:00.0']]);
   });
 
-  it('per-bus isolation (pci_bus_isolated: PCIE_SWITCH_DSP_NON_ISOLATED) puts both DSPs and both endpoints in one group', () => {
-    expect(partition(perBusGroups(topo))).toEqual([['0000:00:01.0'], ['0000:01:00.0'], ['0000:02:00.0', '0000:02:01.0', '0000:03:00.0', '0000:04:00.0']]);
+  // With patch 10/11 (ACS Enhanced), a DSP without an ACS capability cannot promise USP_MT_RR either:
+  // pcie_switch_isolated() returns PCIE_NON_ISOLATED and the upstream port (its MMIO is reachable) joins.
+  it('per-bus isolation (pcie_switch_isolated: PCIE_NON_ISOLATED, no USP_MT_RR) puts the upstream port, both DSPs and both endpoints in one group', () => {
+    expect(partition(perBusGroups(topo))).toEqual([['0000:00:01.0'], ['0000:01:00.0', '0000:02:00.0', '0000:02:01.0', '0000:03:00.0', '0000:04:00.0']]);
   });
 
   it('the diff names the merged group', () => {
     const diff = diffPartitions(partition(classicGroups(topo)), partition(perBusGroups(topo)));
     expect(isSamePartition(diff)).toBe(false);
-    expect(diff.onlyRight).toEqual([['0000:02:00.0', '0000:02:01.0', '0000:03:00.0', '0000:04:00.0']]);
-    expect(diff.onlyLeft).toHaveLength(2);
+    expect(diff.onlyRight).toEqual([['0000:01:00.0', '0000:02:00.0', '0000:02:01.0', '0000:03:00.0', '0000:04:00.0']]);
+    expect(diff.onlyLeft).toHaveLength(3);
+  });
+
+  it('DSPs with ACS Enhanced that redirect the upstream port’s MMIO but not their own keep the upstream port out (PCIE_SWITCH_DSP_NON_ISOLATED)', () => {
+    const enhanced = { cap: acsMask(['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT']) | ACS_ENHANCED, ctl: REQUIRED_ACS | memoryTargetBits('redirect', 'usp') };
+    const result = partition(perBusGroups(topology(switchPair(enhanced))));
+    expect(result).toEqual([['0000:00:01.0'], ['0000:01:00.0'], ['0000:02:00.0', '0000:02:01.0', '0000:03:00.0', '0000:04:00.0']]);
+  });
+
+  it('DSPs with ACS Enhanced redirecting both memory targets isolate every endpoint', () => {
+    const enhanced = { cap: acsMask(['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT']) | ACS_ENHANCED, ctl: REQUIRED_ACS | memoryTargetBits('redirect', 'usp') | memoryTargetBits('redirect', 'dsp') };
+    expect(partition(perBusGroups(topology(switchPair(enhanced))))).toHaveLength(6);
+  });
+
+  it('a root port with ACS Enhanced whose own-MMIO control is direct is not isolated (DSP_MT_RR), one that redirects is', () => {
+    const rp = (dsp: 'direct' | 'redirect') => ({ cap: acsMask(['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT']) | ACS_ENHANCED, ctl: REQUIRED_ACS | memoryTargetBits(dsp, 'dsp') });
+    const full = acs(['SV', 'RR', 'CR', 'UF']);
+    expect(partition(perBusGroups(topology(switchPair(full, full, rp('direct'))))).length).toBeLessThan(6);
+    expect(partition(perBusGroups(topology(switchPair(full, full, rp('redirect')))))).toHaveLength(6);
   });
 });
 

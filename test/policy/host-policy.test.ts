@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DeviceControl } from '../../src/policy/device-control.ts';
-import { deviceResvRegions, directMappings, requiresDirect, reservedForUser, rmrrRelaxable, type FirmwareRange } from '../../src/policy/reserved-regions.ts';
+import { deviceClassOf, deviceResvRegions, directMappings, requiresDirect, reservedForUser, rmrrRelaxable, type FirmwareRange } from '../../src/policy/reserved-regions.ts';
 import { defaultDomain, needsBounce, optInForcesIommu, thunderboltDmaProtection, untrustedFunctions } from '../../src/policy/untrusted.ts';
 
 describe('set_pcie_untrusted: everything below an external-facing root port, not the port itself', () => {
@@ -70,6 +70,17 @@ describe('iommu_get_resv_regions', () => {
     ['storage', false],
     [null, false],
   ] as const)('device_rmrr_is_relaxable(%s) = %s', (cls, expected) => expect(rmrrRelaxable(cls)).toBe(expected));
+
+  it.each([
+    [0x0c0330, 'usb', 'xHCI: PCI_CLASS_SERIAL_USB 0x0c03, prog-if 30h'],
+    [0x0c0320, 'usb', 'EHCI'],
+    [0x0c0500, 'other', 'SMBus (serial bus, not USB)'],
+    [0x030000, 'display', 'VGA: PCI_BASE_CLASS_DISPLAY'],
+    [0x038000, 'display', 'other display controller'],
+    [0x020000, 'network', 'Ethernet'],
+    [0x010802, 'storage', 'NVMe'],
+    [0x060400, 'other', 'PCI-to-PCI bridge'],
+  ] as const)('class code %#x is %s to Linux (%s)', (code, cls, _why) => expect(deviceClassOf(code)).toBe(cls));
 
   it('VT-d: an RMRR (direct or relaxable by class) and the MSI window', () => {
     expect(deviceResvRegions('vtd', { id: 'xhci', class: 'usb' }, firmware).map((r) => [r.type, r.base])).toEqual([['direct-relaxable', 0x7a00_0000], ['msi', 0xfee0_0000]]);

@@ -3,7 +3,7 @@ import { renderExplanation } from '../../src/report/explain.ts';
 import type { Explanation } from '../../src/scenario/explain.ts';
 import type { GateResult } from '../../src/scenario/results.ts';
 
-function explanation(gates: GateResult[]): Explanation {
+function explanation(gates: GateResult[], hardware: Explanation['hardware'] = []): Explanation {
   return {
     scenario: 's',
     title: 't',
@@ -17,8 +17,21 @@ function explanation(gates: GateResult[]): Explanation {
     steps: [],
     bdfs: new Map(),
     setup: [],
+    hardware,
   };
 }
+
+describe('explain names the silicon facts that came from Linux’s quirk table (issue 14)', () => {
+  const fact = { device: 'rp0', fact: 'intel-pch-peer-decode-disabled', quirk: 'pci_quirk_intel_pch_acs', title: 'Intel PCH root ports', source: 'quirks.c' };
+  it('an honoured fact lists the controls it puts in force', () => {
+    const text = renderExplanation(explanation([], [{ ...fact, honoured: true, inForce: 'SV RR CR UF' }]), { color: false });
+    expect(text).toContain('hardware rp0: silicon fact intel-pch-peer-decode-disabled from Linux pci_quirk_intel_pch_acs — Intel PCH root ports; in force: SV RR CR UF');
+  });
+  it('a false vendor claim says the kernel still believes it', () => {
+    const text = renderExplanation(explanation([], [{ ...fact, honoured: false, inForce: '' }]), { color: false });
+    expect(text).toContain('NOT honoured by this hardware (hardware.honours-quirk: false): the kernel still believes it');
+  });
+});
 
 describe('explain: why a failed Linux gate did not stop the attack (src/scenario/gates.ts)', () => {
   it.each([

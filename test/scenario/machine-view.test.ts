@@ -34,7 +34,7 @@ describe('machine view', () => {
   });
 
   it('marks SV, RR, CR, UF missing from the capability as hard-wired on, as Linux pci_acs_flags_enabled() does', () => {
-    expect(acsBits(new AcsState(Acs.SV, Acs.SV, 0))).toEqual({ SV: 'on', TB: 'absent', RR: 'hard-wired', CR: 'hard-wired', UF: 'hard-wired', EC: 'absent', DT: 'absent' });
+    expect(acsBits(new AcsState(true, Acs.SV, Acs.SV, 0n, 32))).toEqual({ SV: 'on', TB: 'absent', RR: 'hard-wired', CR: 'hard-wired', UF: 'hard-wired', EC: 'absent', DT: 'absent' });
     expect(acsBits(null)).toBeNull();
   });
 
@@ -44,11 +44,11 @@ describe('machine view', () => {
     expect(node(v, 'sw-up')).toMatchObject({ acs: null, acsRelevant: false });
   });
 
-  it('has both groupings: classic gives the GPU a group of its own port, per-bus joins the whole switch bus (Gunthorpe v3 03/11)', () => {
+  it('has both groupings: classic gives the GPU a group of its own port, per-bus joins the whole switch bus and, without USP_MT_RR, its upstream port (Gunthorpe v3 03/11, 10/11)', () => {
     const v = view('p2p-behind-switch.yaml', { 'machine.devices.sw-dp0.acs': 'none', 'machine.kernel.groups': 'per-bus' });
     expect(v.groupsUsed).toBe('per-bus');
     expect(v.groups.classic.map((g) => g.members)).toContainEqual(['sw-dp0', 'gpu']);
-    expect(v.groups['per-bus'].map((g) => g.members)).toContainEqual(['sw-dp0', 'sw-dp1', 'gpu', 'nvme']);
+    expect(v.groups['per-bus'].map((g) => g.members)).toContainEqual(['sw-up', 'sw-dp0', 'sw-dp1', 'gpu', 'nvme']);
   });
 
   it('draws a multifunction device as one box holding its functions', () => {

@@ -136,3 +136,42 @@ describe('a user reaches config space and BARs only of devices it holds through 
     expect(run.result.pass).toBe(true);
   });
 });
+
+describe('irte-write (VT-d §6.5.2.7: the table changes in memory, the IEC keeps its copy until invalidated)', () => {
+  const irteScenario = (model: string, steps: string) => `
+schema: tlplab/v1
+name: irte-write
+title: the host rewrites an IRTE
+summary: s
+sources: [s]
+machine:
+  iommu: { model: ${model} }
+  memory: [{ name: ram, base: 0x0, size: 1G, owner: host }]
+  devices:
+    - { id: rp0, type: root-port, acs: [SV, RR, CR, UF] }
+    - { id: nic, type: endpoint, parent: rp0, owner: vm1, bars: [64K], msix: 1 }
+attack:
+  attacker: vm1
+  steps:
+${steps}
+expect: [{ verdict: isolated }]
+`;
+  const steps = (invalidate: boolean) => `    - { at: 0ns, from: nic, msi: { vector: 0 } }
+    - { at: 1us, irte-write: { index: 0, present: false, owner: host } }
+${invalidate ? '    - { at: 1us, invalidate: iec }\n' : ''}    - { at: 2us, from: nic, msi: { vector: 0 } }`;
+
+  it.each([
+    [false, 'delivered', null],
+    [true, 'faulted', 'ir.not-present'],
+  ] as const)('invalidated: %s → the NIC’s next MSI is %s', (invalidate, outcome, reason) => {
+    const loaded = loadScenario('irte-write.yaml', irteScenario('vtd', steps(invalidate)));
+    const { ended } = runVariant(loaded, loaded.variants[0]!, 1);
+    const last = ended.filter((t) => t.origin === 'nic').at(-1)!;
+    expect(last.outcome).toBe(outcome);
+    if (reason !== null) expect(last.reason).toBe(reason);
+  });
+
+  it('is a VT-d step: on AMD-Vi it is an error naming the step', () => {
+    expect(() => loadScenario('irte-write.yaml', irteScenario('amd-vi', steps(false)))).toThrow(/irte-write writes a VT-d interrupt-remapping table entry; this machine's iommu is amd-vi/);
+  });
+});

@@ -136,7 +136,7 @@ function segmentFabric(topology: PciTopology, records: ReadonlyMap<string, Lspci
       bdf: { bus: fn.bdf.bus, device: fn.bdf.device, fn: fn.bdf.fn },
       ...(fn.multifunction ? { package: `${fn.bdf.bus}:${fn.bdf.device}` } : {}),
       ...(bars.length > 0 ? { bars } : {}),
-      ...(fn.acs.kind === 'present' ? { acs: { cap: fn.acs.cap, ctl: fn.acs.ctl, egressVector: 0 } } : {}),
+      ...(fn.acs.kind === 'present' ? { acs: { cap: fn.acs.cap, ctl: fn.acs.ctl } } : {}),
       ...(fn.buses ? { buses: fn.buses } : {}),
       ...(fn.isBridge ? { windows } : {}),
       ...(fn.ids?.device !== undefined ? { ids: { vendor: fn.ids.vendor, device: fn.ids.device } } : {}),

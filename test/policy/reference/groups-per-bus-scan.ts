@@ -10,13 +10,12 @@
  * first non-isolated bus should form a group containing all devices
  * downstream of that bus."
  *
- * Not modelled: ACS Enhanced (patches 08-11; without the Enhanced capability
- * the DSP/USP memory-target bits are masked as if enabled, which is what is
- * computed here), and the MFD rework of patch 06/11 (pci_reachable_set /
+ * ACS Enhanced as src (shared decisions); not modelled: the MFD rework of patch 06/11 (pci_reachable_set /
  * pci_mfd_isolated): multifunction devices keep the classic
  * get_pci_function_alias_group() rule, as in patch 03/11.
  */
-import { pciAcsEnabled, REQ_ACS_FLAGS } from '../../../src/policy/acs-check.ts';
+// The per-function decisions (switch member, root port; ACS Enhanced since issue 14) are shared with src.
+import { rootPortIsolation, switchMemberIsolation } from '../../../src/policy/groups-per-bus.ts';
 import { ClassicContext, onSameBus } from './groups-classic-scan.ts';
 import { GroupState, type GroupResult } from '../../../src/policy/group-result.ts';
 import type { KernelModel } from '../../../src/policy/kernel-options.ts';
@@ -47,10 +46,8 @@ class PerBusContext extends ClassicContext {
   switchIsolation(member: PciFunction): BusIsolation {
     for (const dev of this.topology.functions) {
       if (!onSameBus(dev, member)) continue;
-      requirePortType(dev);
-      // "Don't understand what this is, be conservative"
-      if (dev.portType !== 'downstream' || dev.dmaAliasDevfns.length > 0) return 'PCIE_NON_ISOLATED';
-      if (!pciAcsEnabled(dev, REQ_ACS_FLAGS, this.kernel)) return 'PCIE_SWITCH_DSP_NON_ISOLATED';
+      const isolation = switchMemberIsolation(dev, this.kernel);
+      if (isolation !== 'PCIE_ISOLATED') return isolation;
     }
     return 'PCIE_ISOLATED';
   }
@@ -70,9 +67,7 @@ class PerBusContext extends ClassicContext {
     switch (type) {
       // Root ports: isolated unless an ACS capability is present and not isolating ("no ACS cap then no loopback").
       case 'root-port':
-        if (bridge.acs.kind === 'unknown') throw new UnknownFact(bridge.key, 'the ACS capability');
-        if (bridge.acs.kind === 'present' && !pciAcsEnabled(bridge, REQ_ACS_FLAGS, this.kernel)) return 'PCIE_NON_ISOLATED';
-        return 'PCIE_ISOLATED';
+        return rootPortIsolation(bridge, this.kernel);
       // PCIe links are point to point: a DSP's secondary bus is isolated.
       case 'downstream':
         return 'PCIE_ISOLATED';
