@@ -13,7 +13,7 @@
  */
 import { composeRemappable, MSI_WINDOW } from '../interrupts/x86-msi.ts';
 import type { Probe, ProbeStep, StepEntry, Technique } from './model.ts';
-import { PAGE, ridOf, type AttackerDevice, type MessageFact, type Surface } from './surface.ts';
+import { PAGE, ridOf, type AttackerDevice, type BarTarget, type MessageFact, type Surface } from './surface.ts';
 import { formatRid } from '../pcie/bdf.ts';
 
 /** What a write probe writes (any value would do; this one is easy to spot in a trace). */
@@ -67,8 +67,37 @@ export function systematicProbes(s: Surface): Probe[] {
       interruptProbes(s, d, add);
     }
   }
-  for (const d of s.devices) out.push(...raceProbes(s, d), ...ownershipRaces(s, d));
+  for (const d of s.devices) out.push(...raceProbes(s, d), ...ownershipRaces(s, d), ...irteRaces(s, d));
   return out;
+}
+
+/**
+ * Races with each host IRTE rewrite (VT-d 5.10 §6.5.2.7: software must
+ * invalidate the interrupt entry cache after changing an IRTE; until then a
+ * cached copy keeps translating): the device uses the entry while it is
+ * cached, then again 1 ns after the rewrite and 1 ns after each later
+ * invalidation of any kind.
+ */
+function irteRaces(s: Surface, d: AttackerDevice): Probe[] {
+  const probes: Probe[] = [];
+  for (const t of s.timeline) {
+    if (t.spec.kind !== 'irte-write' || t.spec.after || t.spec.at === 0) continue;
+    const index = t.spec.irte.index;
+    const lead = Math.min(t.spec.at, 1000);
+    const use = (): StepEntry => ({ from: d.id, msi: { irte: index } });
+    const position = (index: number) => s.timeline.indexOf(s.timeline.find((x) => x.index === index)!);
+    const probe = (label: string, ref: number): Probe => ({
+      technique: 'race-irte',
+      from: d.id,
+      label: `IRTE ${index} used while cached, then ${label}`,
+      steps: [{ entry: use(), offset: 0 }, { entry: use(), after: { ref: { timeline: position(ref) }, delay: 1 } }],
+      at: t.spec.at - lead,
+      alone: true,
+    });
+    probes.push(probe(`1 ns after the host rewrote it at ${t.spec.at} ns`, t.index));
+    for (const inv of s.timeline) if (inv.spec.kind === 'invalidate' && !inv.spec.after && inv.spec.at >= t.spec.at) probes.push(probe(`1 ns after the ${inv.spec.what} invalidation at ${inv.spec.at} ns`, inv.index));
+  }
+  return probes;
 }
 
 /** Host steps that change who holds what (issue 17): a TLP is judged by who holds its target when it lands. */
@@ -89,7 +118,7 @@ function ownershipRaces(s: Surface, d: AttackerDevice): Probe[] {
     for (const at of [t.spec.at - 1, t.spec.at + 1]) {
       const when = at < t.spec.at ? `issued 1 ns before the ${t.spec.kind} at ${t.spec.at} ns` : `1 ns after the ${t.spec.kind}`;
       const add = (label: string, entry: StepEntry) => probes.push({ technique: 'race-ownership', from: d.id, label: `${label}, ${when}`, steps: [{ entry }], at, alone: false });
-      for (const b of own) add(`write its own ${b.name}`, writeEntry(d.id, { bar: `${b.device}.${b.index}`, offset: 0 }, PROBE_DATA));
+      for (const b of own) add(`write its own ${b.name}`, writeEntry(d.id, barAccess(b), PROBE_DATA));
       if (iova !== undefined) add(`write IOVA ${hex(iova)} of its domain`, writeEntry(d.id, { address: iova }, PROBE_DATA));
       for (const m of s.memory.slice(0, PER_DOMAIN)) add(`write ${m.name}`, writeEntry(d.id, { address: m.base }, PROBE_DATA));
     }
@@ -97,11 +126,16 @@ function ownershipRaces(s: Surface, d: AttackerDevice): Probe[] {
   return probes;
 }
 
+/** A BAR piece by name (DEVICE.N and offset) when a step can name it, else by its bus address. */
+function barAccess(b: BarTarget): Access {
+  return b.named ? { bar: `${b.device}.${b.index}`, offset: b.offset } : { address: b.address };
+}
+
 type Add = (technique: Technique, label: string, entry: StepEntry) => void;
 
 function barProbes(s: Surface, d: AttackerDevice, add: Add): void {
   for (const b of s.bars) {
-    const t = { bar: `${b.device}.${b.index}`, offset: b.offset };
+    const t = barAccess(b);
     const technique = b.subRegion ? 'bar-region' : 'foreign-bar';
     add(technique, `write ${b.name} (${b.owner}'s)`, writeEntry(d.id, t, PROBE_DATA));
     add(technique, `read ${b.name} (${b.owner}'s)`, readEntry(d.id, t));
@@ -169,7 +203,7 @@ function forgedProbes(s: Surface, d: AttackerDevice, add: Add): void {
       // Through an identity domain the root complex decodes a BAR's address too: peer-to-peer by way of the IOMMU.
       if (!bars.has(dom.name)) {
         bars.add(dom.name);
-        for (const b of s.bars) add('forged-rid', `write ${b.name} as ${f.id} (${formatRid(as)}), through the root complex`, writeEntry(d.id, { bar: `${b.device}.${b.index}`, offset: b.offset }, PROBE_DATA, { as }));
+        for (const b of s.bars) add('forged-rid', `write ${b.name} as ${f.id} (${formatRid(as)}), through the root complex`, writeEntry(d.id, barAccess(b), PROBE_DATA, { as }));
       }
     }
     for (const m of dom.mappings.slice(0, PER_DOMAIN)) {

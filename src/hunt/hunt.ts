@@ -262,9 +262,12 @@ function finding(config: Configuration, r: RawFinding, options: HuntOptions, led
  */
 function caveatsOf(config: Configuration, hit: Hit): string[] {
   if (!hit.mechanism.includes('forged requester ID')) return [];
+  const caveats: string[] = [];
+  // DESIGN.md's threat model: hostile firmware puts any requester ID in a TLP; a VFIO user's driver alone does not.
+  if (config.spec.via === 'vfio') caveats.push("a VFIO user drives the device through its driver: forging its requester ID takes reflashed or hostile device firmware");
   const origin = config.spec.machine.fabric.functions.find((f) => f.id === hit.route[0]);
-  if (origin === undefined || origin.parent !== undefined) return [];
-  return ['no ACS port sits above this integrated device to validate its requester ID; whether the root complex does is implementation-specific'];
+  if (origin !== undefined && origin.parent === undefined) caveats.push('no ACS port sits above this integrated device to validate its requester ID; whether the root complex does is implementation-specific');
+  return caveats;
 }
 
 export function keyOfFinding(f: Finding): string {

@@ -27,6 +27,7 @@ export const TECHNIQUES = [
   'irte-subhandle',
   'race-unmap',
   'race-ownership',
+  'race-irte',
   'random',
 ] as const;
 export type Technique = (typeof TECHNIQUES)[number];

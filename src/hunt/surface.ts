@@ -41,6 +41,10 @@ export interface BarTarget {
   /** "nvme.bar0", or the sub-region's name. */
   readonly name: string;
   readonly subRegion: boolean;
+  /** The bus address of the piece's first byte. */
+  readonly address: number;
+  /** Whether a step can name it as DEVICE.N (not an SR-IOV VF's BAR, not a function that shares its device's id). */
+  readonly named: boolean;
 }
 
 export interface MemoryTarget {
@@ -146,8 +150,11 @@ export function readSurface(machine: Machine, entries: readonly StepEntry[]): Su
   const bars: BarTarget[] = [];
   const ownBars: BarTarget[] = [];
   const specOf = new Map(spec.machine.functions.map((f) => [f.id, f]));
+  const declared = new Map(spec.machine.fabric.functions.map((f) => [f.id, f.bars?.length ?? 0]));
+  const packages = new Set(spec.machine.functions.filter((f) => f.device !== f.id).map((f) => f.device));
+  const named = (id: string, index: number) => index < (declared.get(id) ?? 0) && !packages.has(id);
   for (const fn of fabric.functions.values()) {
-    if (mine.has(fn.id)) for (const bar of fn.bars) ownBars.push({ device: fn.id, index: bar.index, offset: 0, size: bar.size, owner: attacker, name: bar.name, subRegion: false });
+    if (mine.has(fn.id)) for (const bar of fn.bars) ownBars.push({ device: fn.id, index: bar.index, offset: 0, size: bar.size, owner: attacker, name: bar.name, subRegion: false, address: bar.base, named: named(fn.id, bar.index) });
     const owner = owners.get(fn.id) ?? 'host';
     const regions = specOf.get(fn.id)?.barRegions ?? [];
     for (const bar of fn.bars) {
@@ -155,8 +162,9 @@ export function readSurface(machine: Machine, entries: readonly StepEntry[]): Su
       // The BAR's own part: its first byte outside every sub-region.
       let offset = 0;
       for (const r of [...subs].sort((a, b) => a.offset - b.offset)) if (r.offset <= offset && offset < r.offset + r.size) offset = r.offset + r.size;
-      if (owner !== attacker && offset < bar.size) bars.push({ device: fn.id, index: bar.index, offset, size: bar.size, owner, name: bar.name, subRegion: false });
-      for (const r of subs) if (r.owner !== attacker) bars.push({ device: fn.id, index: bar.index, offset: r.offset, size: r.size, owner: r.owner, name: r.name, subRegion: true });
+      const ok = named(fn.id, bar.index);
+      if (owner !== attacker && offset < bar.size) bars.push({ device: fn.id, index: bar.index, offset, size: bar.size, owner, name: bar.name, subRegion: false, address: bar.base + offset, named: ok });
+      for (const r of subs) if (r.owner !== attacker) bars.push({ device: fn.id, index: bar.index, offset: r.offset, size: r.size, owner: r.owner, name: r.name, subRegion: true, address: bar.base + r.offset, named: ok });
     }
   }
 

@@ -21,17 +21,9 @@ export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate
   const check = new Checker(locate);
   const { machine, principals: owners } = normalizeMachine(entry.machine, check);
   const multifunction = new Map(entry.machine.devices.filter((d) => d.functions).map((d) => [d.id, d.functions!.map((f) => f.id)]));
-  const barCounts = new Map(machine.fabric.functions.flatMap((f) => [[f.id, f.bars?.length ?? 0] as const, ...(f.sriov?.vfs ?? []).map((vf) => [vf, f.sriov!.vfBars.length] as const)]));
   // A principal may first appear as the one a device or region is handed to.
   const principals = new Set([...owners, ...entry.attack.steps.flatMap((s) => [s.assign?.to, s['reassign-memory']?.to].filter((p): p is string => p !== undefined))]);
-  // A virtual function sits on its physical function's link (SR-IOV 1.1 §2.1), an endpoint like it.
-  const topology = new Map(
-    machine.fabric.functions.flatMap((f) => [
-      [f.id, { parent: f.parent ?? null, kind: f.kind }] as const,
-      ...(f.sriov?.vfs ?? []).map((vf) => [vf, { parent: f.parent ?? null, kind: f.kind }] as const),
-    ]),
-  );
-  const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts, topology };
+  const ctx = attackContext(machine, multifunction, principals);
   const domains = normalizeDomains(entry.domains, ctx, check);
   const steps = normalizeSteps(entry.attack, domains, ctx, check);
   if (!check.failed) checkSteps(steps, domains, machine, entry.attack.attacker, check);
@@ -46,6 +38,19 @@ export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate
   };
 }
 
+/** What the attack's semantic pass needs about the machine: its functions, BAR counts (VFs' too), where each sits. */
+function attackContext(machine: ScenarioSpec['machine'], multifunction: ReadonlyMap<string, readonly string[]>, principals: ReadonlySet<string>) {
+  const barCounts = new Map(machine.fabric.functions.flatMap((f) => [[f.id, f.bars?.length ?? 0] as const, ...(f.sriov?.vfs ?? []).map((vf) => [vf, f.sriov!.vfBars.length] as const)]));
+  // A virtual function sits on its physical function's link (SR-IOV 1.1 §2.1), an endpoint like it.
+  const topology = new Map(
+    machine.fabric.functions.flatMap((f) => [
+      [f.id, { parent: f.parent ?? null, kind: f.kind }] as const,
+      ...(f.sriov?.vfs ?? []).map((vf) => [vf, { parent: f.parent ?? null, kind: f.kind }] as const),
+    ]),
+  );
+  return { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts, topology };
+}
+
 /**
  * The steps of an attack on the machine of an already-checked scenario
  * (`tlplab hunt` composes many attacks on one machine): the same semantic
@@ -55,14 +60,14 @@ export function normalizeEntry(file: string, entry: ScenarioFile, locate: Locate
 export function normalizeAttackOn(spec: ScenarioSpec, attack: ScenarioFile['attack'], locate: Locate): { ok: true; steps: StepSpec[] } | { ok: false; diagnostics: Diagnostic[] } {
   const check = new Checker(locate);
   const machine = spec.machine;
+  // The devices written with functions: (an SR-IOV PF's VFs share its device, but the PF is named as itself).
+  const vfs = new Set(machine.fabric.functions.flatMap((f) => f.sriov?.vfs ?? []));
   const multifunction = new Map<string, string[]>();
-  for (const f of machine.functions) if (f.device !== f.id) multifunction.set(f.device, [...(multifunction.get(f.device) ?? []), f.id]);
+  for (const f of machine.functions) if (f.device !== f.id && !vfs.has(f.id)) multifunction.set(f.device, [...(multifunction.get(f.device) ?? []), f.id]);
   const principals = new Set<string>([HOST, spec.attacker, ...machine.functions.map((f) => f.owner), ...machine.memory.map((m) => m.owner), ...machine.irtes.flatMap((e) => (e.owner === null ? [] : [e.owner]))]);
   for (const f of machine.functions) for (const r of f.barRegions) principals.add(r.owner);
   for (const s of attack.steps) for (const p of [s.assign?.to, s['reassign-memory']?.to]) if (p !== undefined) principals.add(p);
-  const barCounts = new Map(machine.fabric.functions.map((f) => [f.id, f.bars?.length ?? 0]));
-  const topology = new Map(machine.fabric.functions.map((f) => [f.id, { parent: f.parent ?? null, kind: f.kind }]));
-  const ctx = { machine, functions: new Map(machine.functions.map((f) => [f.id, f])), multifunction, principals, barCounts, topology };
+  const ctx = attackContext(machine, multifunction, principals);
   const steps = normalizeSteps(attack, spec.domains, ctx, check);
   if (!check.failed) checkSteps(steps, spec.domains, machine, spec.attacker, check);
   if (!check.failed) checkUntrustedUse(spec.domains, steps, machine, { attacker: spec.attacker, via: spec.via }, check);

@@ -56,11 +56,15 @@ export function changesFor(spec: ScenarioSpec, document?: Record<string, unknown
   const attacker = spec.machine.functions.filter((f) => mine.has(f.id));
   const seen = new Set<string>();
 
+  // An SR-IOV VF is not in the configuration: it sits on its PF's link, under the PF's ACS (issue 14's model).
+  const pfOf = new Map(fabric.flatMap((f) => (f.sriov?.vfs ?? []).map((vf) => [vf, f] as const)));
   for (const a of attacker) {
     const below = a.id;
+    const own = byId.get(a.id) ?? pfOf.get(a.id);
+    if (own === undefined) continue;
     // Function ACS inside a multifunction device: RR and CR keep siblings' P2P off the internal path.
-    if (a.device !== a.id) for (const flag of ['RR', 'CR'] as const) acsChange(changes, seen, byId.get(a.id)!, flag, below, `${a.id}'s own ACS inside ${a.device}`);
-    for (let up = parentOf(byId, a.id); up !== undefined; up = parentOf(byId, up.id)) {
+    if (a.device !== a.id || pfOf.has(a.id)) for (const flag of ['RR', 'CR'] as const) acsChange(changes, seen, own, flag, below, `${own.id}'s ACS inside ${a.device}`);
+    for (let up = parentOf(byId, own.id); up !== undefined; up = parentOf(byId, up.id)) {
       if (up.kind !== 'root-port' && up.kind !== 'switch-downstream') continue;
       for (const flag of ['SV', 'TB', 'RR', 'CR', 'UF'] as const) acsChange(changes, seen, up, flag, below, up.id);
     }
@@ -123,8 +127,11 @@ export function changesFor(spec: ScenarioSpec, document?: Record<string, unknown
   changes.push(...hostChanges(spec, attacker.map((a) => a.id)));
   // The scenario's own axes, unless an explicit change already sets that field to that value.
   const known = new Set(changes.map((c) => `${c.path}=${JSON.stringify(c.value)}`));
-  if (document !== undefined) for (const c of axisChanges(document, assignment)) if (!known.has(`${c.path}=${JSON.stringify(c.value)}`)) changes.push(c);
-  return changes;
+  if (document === undefined) return changes;
+  for (const c of axisChanges(document, assignment)) if (!known.has(`${c.path}=${JSON.stringify(c.value)}`)) changes.push(c);
+  // A change the document cannot express (an SR-IOV VF has no entry of its own to re-own) does nothing: left out.
+  const before = JSON.stringify(document);
+  return changes.filter((c) => JSON.stringify(c.apply(document)) !== before);
 }
 
 /**
@@ -182,7 +189,8 @@ function ownershipChanges(changes: Change[], spec: ScenarioSpec, mine: readonly 
       value: spec.attacker,
       apply: (doc) => produce(doc, (draft) => {
         for (const f of others) {
-          const entry = findEntry(draft, f.id)!;
+          const entry = findEntry(draft, f.id);
+          if (entry === undefined) continue;
           entry.owner = spec.attacker;
           delete entry.driver;
         }
@@ -199,7 +207,8 @@ function ownershipChanges(changes: Change[], spec: ScenarioSpec, mine: readonly 
         path: `machine.devices.${f.id}.bars.${r.bar}.regions`,
         value: null,
         apply: (doc) => produce(doc, (draft) => {
-          const bars = findEntry(draft, f.id)!.bars as unknown[];
+          const bars = findEntry(draft, f.id)?.bars as unknown[] | undefined;
+          if (bars === undefined) return;
           const bar = bars[r.bar] as { regions?: { name?: string }[] };
           // Unnamed regions are named by normalize-machine.ts as DEVICE.barN+OFFSET.
           bar.regions = (bar.regions ?? []).filter((x) => x.name !== r.name && `${f.id}.bar${r.bar}+${r.offset.toString(16)}` !== r.name);
@@ -218,7 +227,8 @@ function ownershipChanges(changes: Change[], spec: ScenarioSpec, mine: readonly 
       path: `machine.devices.${id}.owner`,
       value: 'host',
       apply: (doc) => produce(doc, (draft) => {
-        const entry = findEntry(draft, id)!;
+        const entry = findEntry(draft, id);
+        if (entry === undefined) return;
         entry.owner = 'host';
         delete entry.driver;
         // Its steps are no longer the attacker's to take (kept when another step waits on one).
@@ -253,7 +263,8 @@ function acsChange(changes: Change[], seen: Set<string>, fn: FunctionConfig, fla
     path: `machine.devices.${fn.id}.acs`,
     value: flag,
     apply: (doc) => produce(doc, (draft) => {
-      const entry = findEntry(draft, fn.id)!;
+      const entry = findEntry(draft, fn.id);
+      if (entry === undefined) return;
       entry.acs = withFlag(entry.acs, flag) as never;
     }),
   });
@@ -315,6 +326,18 @@ export function findEntry(draft: Draft<Doc> | Doc, id: string): Entry | undefine
   for (const device of devices) {
     if (device.id === id) return device;
     for (const fn of (device.functions as Entry[] | undefined) ?? []) if (fn.id === id) return fn;
+    // An SR-IOV VF: an entry of the PF's sriov.functions with its id, else the N-th one for PF-vfN (normalize-sriov.ts), made when missing.
+    const sriov = device.sriov as { vfs?: number; functions?: Entry[] } | undefined;
+    if (sriov === undefined) continue;
+    const named = sriov.functions?.find((f) => f.id === id);
+    if (named !== undefined) return named;
+    const prefix = `${String(device.id)}-vf`;
+    const n = id.startsWith(prefix) ? Number(id.slice(prefix.length)) : NaN;
+    if (Number.isInteger(n) && n >= 0 && n < (sriov.vfs ?? 0) && Object.isExtensible(sriov)) {
+      sriov.functions ??= [];
+      while (sriov.functions.length <= n) sriov.functions.push({});
+      return sriov.functions[n];
+    }
   }
   return undefined;
 }

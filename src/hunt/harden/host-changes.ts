@@ -42,7 +42,36 @@ export function hostChanges(spec: ScenarioSpec, attacker: readonly string[]): Ch
       costClass: 'firmware',
       path: `machine.devices.${port}.external-facing`,
       value: true,
-      apply: (doc) => produce(doc, (draft) => void (findEntry(draft, port)!['external-facing'] = true)),
+      apply: (doc) => produce(doc, (draft) => {
+        const entry = findEntry(draft, port);
+        if (entry !== undefined) entry['external-facing'] = true;
+      }),
+    });
+  }
+  // The host rewrites IRTEs without invalidating the interrupt entry cache: Linux's modify_irte() flushes it each time (qi_flush_iec).
+  const rewrites = spec.steps.filter((st) => st.kind === 'irte-write' && !st.after);
+  if (rewrites.length > 0) {
+    out.push({
+      id: 'host:iec-after-irte-write',
+      label: 'invalidate the interrupt entry cache after each IRTE rewrite',
+      cost: 'the host flushes the IEC with every IRTE change, as Linux modify_irte() does (qi_flush_iec): a few microseconds per change (VT-d 5.10 §6.5.2.7)',
+      costClass: 'kernel',
+      path: 'attack.steps',
+      value: 'invalidate: iec',
+      apply: (doc) => produce(doc, (draft) => {
+        const attack = draft.attack as { steps: Record<string, unknown>[] };
+        const steps = attack.steps.map((e) => ({ ...e }));
+        for (let i = steps.length - 1; i >= 0; i--) {
+          if (steps[i]!['irte-write'] === undefined || steps[i]!.after !== undefined) continue;
+          // Inserted right after the rewrite: steps waiting on later steps move up by one.
+          for (const e of steps) {
+            const after = e.after as { step?: number } | undefined;
+            if (after?.step !== undefined && after.step > i) e.after = { ...after, step: after.step + 1 };
+          }
+          steps.splice(i + 1, 0, { at: steps[i]!.at, invalidate: 'iec', note: 'added by tlplab harden' });
+        }
+        attack.steps = steps as never;
+      }),
     });
   }
   m.reserved.forEach((r, i) => {
