@@ -67,6 +67,21 @@ describe('tlplab hunt', () => {
     expect(run.code).toBe(0);
   });
 
+  it('--markdown and --html write the findings: a table per configuration, each reproducer (its YAML in the page)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tlplab-hunt-report-'));
+    const md = join(dir, 'hunt.md');
+    const html = join(dir, 'hunt.html');
+    const { code } = await tlplabOnDisk('hunt', join(library, 'irte-index-abuse.yaml'), '--variant', 'machine.iommu.source-id-validation=off', '--budget', '0', '--markdown', md, '--html', html);
+    expect(code).toBe(1);
+    const markdown = readFileSync(md, 'utf8');
+    expect(markdown).toContain('| finding | breach | from | found by | path |');
+    expect(markdown).toMatch(/\| F1 \| foreign-irte of host \|/);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain('<table class="findings">');
+    expect(page).toContain('expect:');
+    expect(page).not.toContain('<script');
+  });
+
   it('an lspci dump: each endpoint in turn is hostile, what the dump cannot show is stated', async () => {
     const { code, stdout } = await tlplab('hunt', join(corpus, 'dell-cometlake-u-laptop.lspci.txt'), '--attacker', '00:14.3', '--budget', '0', '--json');
     const document = HuntDocumentSchema.parse(JSON.parse(stdout));
