@@ -206,23 +206,22 @@ export class PortNode extends Node {
   }
 }
 
-/** A switch upstream port and the internal bus its downstream ports sit on. */
-export class SwitchUpstreamNode extends Node implements PeerBus {
-  private readonly decode: BusDecode<Node>;
+/**
+ * A bridge function with a bus behind it (a switch's internal bus, a
+ * conventional PCI bus): what sits on the bus is found by its decode.
+ */
+abstract class BusBridgeNode extends Node implements PeerBus {
+  protected readonly decode: BusDecode<Node>;
 
   constructor(
     readonly fn: PciFunction,
     core: FabricCore,
     upLatency: number,
     onConflict: OnConflict,
+    what: string,
   ) {
     super(fn.id, core, upLatency);
-    this.decode = new BusDecode(`the internal bus of ${fn.id}`, onConflict);
-  }
-
-  /** Attaches a downstream port (or, as firmware built it, any function on the internal bus). */
-  attach(member: Node): void {
-    attachTo(this, this.decode, member);
+    this.decode = new BusDecode(what, onConflict);
   }
 
   override claims(): Claims {
@@ -235,6 +234,22 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
 
   peerForRid(rid: number): Node | undefined {
     return this.decode.forRid(rid);
+  }
+
+  abstract portBarAt(address: number): PortNode | undefined;
+  abstract upstreamBarAt(address: number): Bar | undefined;
+  abstract unclaimedAt(address: number): boolean;
+}
+
+/** A switch upstream port and the internal bus its downstream ports sit on. */
+export class SwitchUpstreamNode extends BusBridgeNode {
+  constructor(fn: PciFunction, core: FabricCore, upLatency: number, onConflict: OnConflict) {
+    super(fn, core, upLatency, onConflict, `the internal bus of ${fn.id}`);
+  }
+
+  /** Attaches a downstream port (or, as firmware built it, any function on the internal bus). */
+  attach(member: Node): void {
+    attachTo(this, this.decode, member);
   }
 
   portBarAt(address: number): PortNode | undefined {
@@ -280,37 +295,18 @@ export class SwitchUpstreamNode extends Node implements PeerBus {
  * as one requester. On the bus itself a target claims a transaction before
  * the bridge sees it (PCI Local Bus 3.0 §3.2).
  */
-export class PciBridgeNode extends Node implements PeerBus {
+export class PciBridgeNode extends BusBridgeNode {
   readonly alias: number;
-  private readonly decode: BusDecode<Node>;
 
-  constructor(
-    readonly fn: PciFunction,
-    core: FabricCore,
-    upLatency: number,
-    onConflict: OnConflict,
-  ) {
-    super(fn.id, core, upLatency);
+  constructor(fn: PciFunction, core: FabricCore, upLatency: number, onConflict: OnConflict) {
+    super(fn, core, upLatency, onConflict, `the PCI bus behind ${fn.id}`);
     this.alias = fn.kind === 'pcie-pci-bridge' ? requesterId(fn.buses!.secondary, 0, 0) : fn.rid;
-    this.decode = new BusDecode(`the PCI bus behind ${fn.id}`, onConflict);
   }
 
   attach(member: Node): void {
     member.up = this;
     if (member instanceof DeviceNode) member.pciBus = this;
     this.decode.add(member);
-  }
-
-  override claims(): Claims {
-    return bridgeClaims(this.fn);
-  }
-
-  peerFor(address: number): Node | undefined {
-    return this.decode.at(address);
-  }
-
-  peerForRid(rid: number): Node | undefined {
-    return this.decode.forRid(rid);
   }
 
   /** A conventional PCI bus has no ACS: nothing on it is a port with Memory Target Access. */

@@ -1,7 +1,5 @@
 /** `tlplab bench`: every figure slot of issue 8 with its target, as text and JSON (sizes kept tiny; nothing here is timed). */
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.ts';
-import { memoryIo } from '../../src/cli/io.ts';
 import { formatBench } from '../../src/bench/format.ts';
 import { missedTargets, type BenchReport } from '../../src/bench/suite.ts';
 import { LIBRARY_DIR } from '../../src/bench/scenario-bench.ts';
@@ -10,15 +8,10 @@ import { loadScenarioFile } from '../../src/scenario/load.ts';
 import { benchMatrix, matrixScenario, runMatrixOnce, writeMatrix } from '../../src/bench/matrix-bench.ts';
 import { benchLong, benchShards, longScenario } from '../../src/bench/sweep-bench.ts';
 import { loadScenario } from '../../src/scenario/load.ts';
+import { tlplab } from './harness.ts';
 
 // The whole-process and matrix figures (6–8) take a minute: tested below at small sizes.
 const TINY = ['--only', 'kernel,flood,scenarios,groups,memory', '--endpoints', '4', '--tlps', '100', '--devices', '200', '--in-flight', '640', '--runs', '1', '--warmups', '0', '--events', '1000'];
-
-async function tlplab(...argv: string[]) {
-  const io = memoryIo();
-  const code = await main(argv, io);
-  return { code, ...io };
-}
 
 describe('tlplab bench', () => {
   it('--json prints all five figures with targets', async () => {

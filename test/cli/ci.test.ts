@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { memoryIo } from '../../src/cli/io.ts';
+import { tlplab } from './harness.ts';
 
 const root = join(import.meta.dirname, '../..');
 const library = join(root, 'scenarios');
@@ -15,12 +16,6 @@ const reference = join(library, 'spoofed-msi.yaml');
 const fixtures = join(import.meta.dirname, '../fixtures');
 const p2p = join(fixtures, 'scenarios/p2p-redirect.yaml');
 const wrong = join(fixtures, 'scenarios/wrong-expectation.yaml');
-
-async function tlplab(...argv: string[]) {
-  const io = memoryIo();
-  const code = await main(argv, io);
-  return { code, ...io };
-}
 
 /** Runs in a fresh directory with files really written. */
 async function onDisk(...argv: string[]) {

@@ -3,20 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { main } from '../../src/cli/main.ts';
-import { memoryIo } from '../../src/cli/io.ts';
 import { discoverScenarios, runSuite } from '../../src/scenario/suite.ts';
+import { tlplab } from './harness.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures');
 const reference = join(import.meta.dirname, '../../scenarios/spoofed-msi.yaml');
 const p2p = join(fixtures, 'scenarios/p2p-redirect.yaml');
 const wrong = join(fixtures, 'scenarios/wrong-expectation.yaml');
-
-async function tlplab(...argv: string[]) {
-  const io = memoryIo();
-  const code = await main(argv, io);
-  return { code, ...io };
-}
 
 /** JSON without wall-clock figures, with paths relative to the repository. */
 function stable(json: string): unknown {
