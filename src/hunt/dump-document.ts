@@ -16,8 +16,8 @@ import { parseLspci } from '../import/lspci/parse.ts';
 import { fabricFromLspci } from '../import/lspci/to-fabric.ts';
 import { topologyFromLspci } from '../import/lspci/to-topology.ts';
 import { Acs } from '../pcie/acs.ts';
-import { rangesOverlap, type AddressRange } from '../pcie/range.ts';
 import type { FabricConfig, FunctionConfig } from '../fabric/topology.ts';
+import { freeRam, windowsOf } from '../scenario/audit/spec.ts';
 
 export type Pins = 'all' | 'bdf' | 'none';
 
@@ -180,17 +180,3 @@ function bdfText(f: FunctionConfig): string {
   return `${hex2(b.bus)}:${hex2(b.device)}.${b.fn}`;
 }
 
-function windowsOf(f: FunctionConfig): AddressRange[] {
-  const w = f.windows;
-  return [w?.memory, w?.prefetchable].filter((r): r is AddressRange => r !== undefined && r !== null);
-}
-
-/** A stretch of low memory clear of every pinned BAR and window, for the devices' buffers. */
-function freeRam(taken: readonly AddressRange[]): AddressRange {
-  const candidate = { base: 0x100_0000, size: 0x100_0000 };
-  for (let base = candidate.base; base < 0x1_0000_0000; base += 0x100_0000) {
-    const range = { base, size: candidate.size };
-    if (!taken.some((t) => rangesOverlap(t, range))) return range;
-  }
-  return candidate;
-}

@@ -120,13 +120,13 @@ export function auditSpec(machine: AuditMachine, attacker: string, victims: read
   };
 }
 
-function windowsOf(f: FunctionConfig): AddressRange[] {
+export function windowsOf(f: FunctionConfig): AddressRange[] {
   const w = f.windows;
   return [w?.memory, w?.prefetchable].filter((r): r is AddressRange => r !== undefined && r !== null);
 }
 
 /** A stretch of low memory clear of every pinned BAR and window, for the devices' buffers. */
-function freeRam(taken: readonly AddressRange[]): AddressRange {
+export function freeRam(taken: readonly AddressRange[]): AddressRange {
   const candidate = { base: 0x100_0000, size: 0x100_0000 };
   for (let base = candidate.base; base < 0x1_0000_0000; base += 0x100_0000) {
     const range = { base, size: candidate.size };
