@@ -5,6 +5,7 @@
  * stops, and its breaches when breached), and each scenario shows both
  * outcomes unless its summary says why it cannot.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadScenarioFile } from '../../src/scenario/load.ts';
@@ -43,5 +44,14 @@ describe.each(files.map((f) => [f.split('/').at(-1)!, f]))('%s', (_name, file) =
   it('shows an isolated and a breached configuration (or says why not)', () => {
     const verdicts = new Set(loaded.variants.map((v) => v.expected));
     if (verdicts.size < 2) expect(loaded.summary).toMatch(/every (configuration|variant)|no configuration|cannot|always/i);
+  });
+});
+
+describe('the README lists the library', () => {
+  it('one line per scenario file, between the library markers, and none that does not exist', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const list = readme.slice(readme.indexOf('<!-- library:start -->'), readme.indexOf('<!-- library:end -->'));
+    const listed = [...list.matchAll(/^- `([a-z0-9-]+\.yaml)`/gm)].map((m) => m[1]);
+    expect([...listed].sort()).toEqual(files.map((f) => f.split('/').at(-1)!).sort());
   });
 });
