@@ -11,11 +11,10 @@
  * exist at all still is: two functions with one requester ID, a parent
  * that is not a bridge, a function without a pinned BDF.
  */
-import { requesterId, type RequesterId } from '../pcie/bdf.ts';
+import { formatRid, requesterId, type RequesterId } from '../pcie/bdf.ts';
 import type { AssignedBar, EnumeratedFunction, Enumeration } from './enumerate.ts';
 import { isBridgeKind, TopologyError, type FabricConfig, type FunctionConfig } from './topology.ts';
 
-const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 
 export function enumerateAsAssigned(config: FabricConfig): Enumeration {
   const byId = new Map<string, EnumeratedFunction>();
@@ -37,7 +36,7 @@ export function enumerateAsAssigned(config: FabricConfig): Enumeration {
     const { bus, device, fn } = cfg.bdf!;
     const rid = requesterId(bus, device, fn);
     const clash = seenRids.get(rid);
-    if (clash !== undefined) throw new TopologyError('DUPLICATE_BDF', `'${cfg.id}' sits at ${hex2(bus)}:${hex2(device)}.${fn}, which '${clash}' already has`, cfg.id, 'bdf');
+    if (clash !== undefined) throw new TopologyError('DUPLICATE_BDF', `'${cfg.id}' sits at ${formatRid(requesterId(bus, device, fn))}, which '${clash}' already has`, cfg.id, 'bdf');
     seenRids.set(rid, cfg.id);
     const node: EnumeratedFunction = {
       config: cfg,

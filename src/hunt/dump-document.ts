@@ -16,6 +16,7 @@ import { parseLspci } from '../import/lspci/parse.ts';
 import { fabricFromLspci } from '../import/lspci/to-fabric.ts';
 import { topologyFromLspci } from '../import/lspci/to-topology.ts';
 import { Acs } from '../pcie/acs.ts';
+import { formatRid, requesterId } from '../pcie/bdf.ts';
 import type { FabricConfig, FunctionConfig } from '../fabric/topology.ts';
 import { freeRam, windowsOf } from '../scenario/audit/spec.ts';
 
@@ -172,11 +173,10 @@ function flags(mask: number): string[] {
   return FLAGS.filter((f) => (mask & Acs[f]) !== 0);
 }
 
-const hex2 = (n: number) => n.toString(16).padStart(2, '0');
 const hex4 = (n: number) => n.toString(16).padStart(4, '0');
 
 function bdfText(f: FunctionConfig): string {
   const b = f.bdf!;
-  return `${hex2(b.bus)}:${hex2(b.device)}.${b.fn}`;
+  return formatRid(requesterId(b.bus, b.device, b.fn));
 }
 

@@ -12,7 +12,8 @@ import type { ScenarioSpec } from '../scenario/model.ts';
 import { runVariant, type VariantRun } from '../scenario/runner.ts';
 import type { BreachResult } from '../scenario/results.ts';
 import type { Probe, StepEntry } from './model.ts';
-import { breachPath, recordsByTlp, type BreachPath } from './path.ts';
+import { breachPath, type BreachPath } from './path.ts';
+import { recordsByTlp } from '../scenario/story.ts';
 import type { TimelineStep } from './surface.ts';
 import { inTimeOrder } from './order.ts';
 

@@ -20,19 +20,6 @@ export interface BreachPath {
   readonly path: string;
 }
 
-/** Trace records grouped by TLP id, for the runs that have breaches. */
-export function recordsByTlp(records: readonly TraceRecord<MachineEvent>[]): Map<number, TraceRecord<MachineEvent>[]> {
-  const byTlp = new Map<number, TraceRecord<MachineEvent>[]>();
-  for (const r of records) {
-    const tlp = (r as { tlp?: unknown }).tlp;
-    if (typeof tlp !== 'number' || tlp === 0) continue;
-    const list = byTlp.get(tlp);
-    if (list === undefined) byTlp.set(tlp, [r]);
-    else list.push(r);
-  }
-  return byTlp;
-}
-
 export function breachPath(breach: BreachResult, ending: Ending, records: readonly TraceRecord<MachineEvent>[], ownRid: number | undefined): BreachPath {
   const route: string[] = [];
   const push = (node: string) => {

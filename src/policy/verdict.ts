@@ -10,6 +10,7 @@
  * attempts are evidence of isolation, listed as stops, never breaches.
  */
 import type { ByteSpan, Effect, Ending } from '../fabric/ending.ts';
+import { formatAddress } from '../pcie/range.ts';
 import type { GrantLedger } from './grants.ts';
 import { SCRATCH_SUB, type Principal } from './ownership.ts';
 import { HOST_REASONS } from './reasons.ts';
@@ -103,7 +104,7 @@ export function judge(attacker: Principal, endings: readonly Ending[], grants: G
           spans: [],
           cpus: [],
           evidence: context.evidence(e),
-          detail: `${attacker} ${effect.op === 'write' ? 'wrote' : 'read'} config offset ${hex(effect.offset)} of ${effect.device}, owned by ${victim}`,
+          detail: `${attacker} ${effect.op === 'write' ? 'wrote' : 'read'} config offset ${formatAddress(effect.offset)} of ${effect.device}, owned by ${victim}`,
         });
       }
     }
@@ -137,7 +138,7 @@ function byteBreaches(attacker: Principal, e: Ending, op: 'write' | 'read', span
       spans: pieces,
       cpus: [],
       evidence: context.evidence(e),
-      detail: `${e.origin} ${op === 'write' ? 'wrote' : 'read'} ${bytes} of ${e.length} byte(s) at ${pieces.map((p) => `${hex(p.base)}+${p.length}`).join(', ')} in ${where} (owned by ${victim}), not granted to ${attacker}${how ? ` — ${how}` : ''}`,
+      detail: `${e.origin} ${op === 'write' ? 'wrote' : 'read'} ${bytes} of ${e.length} byte(s) at ${pieces.map((p) => `${formatAddress(p.base)}+${p.length}`).join(', ')} in ${where} (owned by ${victim}), not granted to ${attacker}${how ? ` — ${how}` : ''}`,
     });
   }
   return breaches;
@@ -149,7 +150,7 @@ function byteBreaches(attacker: Principal, e: Ending, op: 'write' | 'read', span
  */
 function interruptBreach(attacker: Principal, e: Ending, effect: Effect & { kind: 'interrupt' }, context: JudgeContext): Breach | null {
   const cpus = effect.receivers.map((r) => r.cpu);
-  const vectors = [...new Set(effect.receivers.map((r) => hex(r.vector)))].join('/');
+  const vectors = [...new Set(effect.receivers.map((r) => formatAddress(r.vector)))].join('/');
   const base = { attacker, tlp: e.tlp!, bytes: 0, spans: [], evidence: context.evidence(e) };
   if (effect.entry !== null && effect.entryOwner !== null && effect.entryOwner !== attacker) {
     return {
@@ -176,8 +177,4 @@ function interruptBreach(attacker: Principal, e: Ending, effect: Effect & { kind
 function cpuList(cpus: readonly number[]): string {
   if (cpus.length === 1 && cpus[0] === -1) return 'the posted-interrupt descriptor';
   return `CPU ${cpus.join(',')}`;
-}
-
-function hex(n: number): string {
-  return `0x${n.toString(16)}`;
 }

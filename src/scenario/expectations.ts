@@ -9,6 +9,7 @@
  */
 import type { Checker } from './checker.ts';
 import { registry } from './reasons.ts';
+import { faultCodeText } from './results.ts';
 import type { BreachExpectation, ExpectRuleSpec, GateName, StopExpectation } from './model.ts';
 import type { ScenarioFile, SriovEntry } from './schema.ts';
 import { vfId } from './normalize-sriov.ts';
@@ -76,7 +77,7 @@ export function differences(rule: ExpectRuleSpec, run: Observed): string[] {
 }
 
 function describeStop(e: StopExpectation): string {
-  const what = [e.reason, e.fault === null ? null : `fault 0x${e.fault.toString(16).padStart(2, '0')}`].filter((x) => x !== null).join(' ');
+  const what = [e.reason, e.fault === null ? null : `fault ${faultCodeText(e.fault)}`].filter((x) => x !== null).join(' ');
   return e.at === null ? what : `${what} at ${e.at}`;
 }
 

@@ -16,6 +16,7 @@ import type { GateName } from './model.ts';
 import { faultCodeText, type RunResult } from './results.ts';
 import { scheduleSteps, type StepRecord } from './steps.ts';
 import { describeAfter } from './triggers.ts';
+import { recordsByTlp } from './story.ts';
 
 export interface VariantRun {
   readonly result: RunResult;
@@ -124,21 +125,14 @@ function checkInvariants(machine: Machine, records: readonly StepRecord[], ended
 /** Trace evidence per ending, and the trace facts that say how a TLP got where it landed. */
 export function judgeContext(machine: Machine) {
   const records = machine.trace.records;
-  const byTlp = new Map<number, number[]>();
+  const byTlp = recordsByTlp(records);
   const refusals = new Map<string, number[]>();
   for (const record of records) {
-    if (record.type === 'host.refused') {
-      const key = `${record.step}/${record.reason}`;
-      refusals.set(key, [...(refusals.get(key) ?? []), record.id]);
-      continue;
-    }
-    const tlp = (record as { tlp?: unknown }).tlp;
-    if (typeof tlp !== 'number' || tlp === 0) continue;
-    const list = byTlp.get(tlp);
-    if (list === undefined) byTlp.set(tlp, [record.id]);
-    else list.push(record.id);
+    if (record.type !== 'host.refused') continue;
+    const key = `${record.step}/${record.reason}`;
+    refusals.set(key, [...(refusals.get(key) ?? []), record.id]);
   }
-  const evidence = (e: Ending) => (e.tlp === null ? (refusals.get(`${e.step}/${e.reason}`) ?? []) : (byTlp.get(e.tlp) ?? []));
+  const evidence = (e: Ending) => (e.tlp === null ? (refusals.get(`${e.step}/${e.reason}`) ?? []) : (byTlp.get(e.tlp) ?? []).map((r) => r.id));
   return {
     evidence,
     how(e: Ending): string {
@@ -146,8 +140,7 @@ export function judgeContext(machine: Machine) {
       const facts: string[] = [];
       const fn = machine.fabric.functions.get(e.origin);
       if (fn !== undefined && e.requester !== fn.rid) facts.push(`forged requester ID ${formatRid(e.requester)}`);
-      for (const id of evidence(e)) {
-        const r = records[id - 1]!;
+      for (const r of byTlp.get(e.tlp) ?? []) {
         if (r.type === 'iommu.translate') {
           if (r.stale) facts.push(`stale IOTLB entry (${r.source}) after unmap`);
           else if (r.source === 'translated') facts.push('AT=translated request passed without translation');
