@@ -104,10 +104,3 @@ export interface EffectSource {
 export function hasEffect(target: unknown): target is EffectSource {
   return typeof (target as Partial<EffectSource> | null)?.effect === 'function';
 }
-
-/** Total bytes of the spans. */
-export function spanBytes(spans: readonly ByteSpan[]): number {
-  let n = 0;
-  for (const s of spans) n += s.length;
-  return n;
-}

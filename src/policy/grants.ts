@@ -85,12 +85,4 @@ export class GrantLedger {
     if (cursor < end) holes.push({ base: cursor, length: end - cursor });
     return holes;
   }
-
-  /** The grant letting `principal` do `access` to [hpa, hpa+length) at `time`, if any. */
-  granting(principal: Principal, hpa: number, length: number, access: Access, time: number): Grant | undefined {
-    const needed = access === 'write' ? 'w' : 'r';
-    return this.grants.find(
-      (g) => g.principals.includes(principal) && g.from <= time && time < g.until && g.perm.includes(needed) && hpa >= g.hpa && hpa + length <= g.hpa + g.size,
-    );
-  }
 }
