@@ -15,6 +15,7 @@ import { composeRemappable, MSI_WINDOW } from '../interrupts/x86-msi.ts';
 import type { Probe, ProbeStep, StepEntry, Technique } from './model.ts';
 import { PAGE, ridOf, type AttackerDevice, type BarTarget, type MessageFact, type Surface } from './surface.ts';
 import { formatRid } from '../pcie/bdf.ts';
+import { formatAddress } from '../pcie/range.ts';
 
 /** What a write probe writes (any value would do; this one is easy to spot in a trace). */
 export const PROBE_DATA = 0x41414141;
@@ -24,7 +25,7 @@ const COMPAT_VECTOR = 0x80;
 const PER_DOMAIN = 4;
 const SUBHANDLES_PER_OWNER = 4;
 
-export const hex = (n: number): string => `0x${n.toString(16)}`;
+export const hex = formatAddress;
 
 type Access = { readonly address: number } | { readonly bar: string; readonly offset: number };
 

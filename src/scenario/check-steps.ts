@@ -9,8 +9,9 @@ import type { Checker } from './checker.ts';
 import type { DomainSpec, MachineSpec, StepSpec } from './model.ts';
 import type { Path } from './source.ts';
 import { hexGrouped } from './units.ts';
+import { formatAddress } from '../pcie/range.ts';
 
-const hex = (n: number) => `0x${n.toString(16)}`;
+const hex = formatAddress;
 const stepPath = (step: StepSpec, ...rest: (string | number)[]): Path => ['attack', 'steps', step.index, ...rest];
 
 export function checkSteps(steps: readonly StepSpec[], domains: readonly DomainSpec[], machine: MachineSpec, attacker: string, check: Checker): void {

@@ -7,6 +7,7 @@ import type { ByteSpan, Ending } from '../fabric/ending.ts';
 import type { Race } from './races.ts';
 import type { BreachExpectation, ExpectRuleSpec, GateName, StopExpectation, VariantAssignment } from './model.ts';
 import type { RunStory } from './run-story.ts';
+import { formatFaultCode } from '../interrupts/vtd-faults.ts';
 
 export interface BreachResult {
   readonly kind: string;
@@ -122,6 +123,7 @@ export interface SuiteResult {
   };
 }
 
+/** "0x26": the same spelling the interrupt layer prints its fault codes in. */
 export function faultCodeText(code: number | null): string | null {
-  return code === null ? null : `0x${code.toString(16).padStart(2, '0')}`;
+  return code === null ? null : formatFaultCode(code);
 }
